@@ -1,4 +1,7 @@
-package audit
+// Package names normalises Chinese account, unit and label text for matching: NFKC, spaces and
+// quotes removed, traditional folded to simplified (design.md, "Target list"). It is a leaf package
+// so platform adapters can match names the same way the registry does.
+package names
 
 import (
 	"strings"
@@ -9,9 +12,9 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// compact is the light normalisation used for labels and header cells: NFKC (full-width →
+// Compact is the light normalisation used for labels and header cells: NFKC (full-width →
 // half-width), then every space, including U+3000, removed.
-func compact(s string) string {
+func Compact(s string) string {
 	s = norm.NFKC.String(s)
 	return strings.Map(func(r rune) rune {
 		if unicode.IsSpace(r) || r == '\u200b' || r == '\ufeff' {
@@ -28,10 +31,10 @@ const nameQuotes = "「」『』“”‘’\"'《》"
 // takes a moment, so it happens once, on first use.
 var t2s = sync.OnceValues(func() (*opencc.OpenCC, error) { return opencc.New("t2s") })
 
-// NormalizeName is the matching key for account and owner names, in design.md's order: NFKC,
+// Normalize is the matching key for account and owner names, in design.md's order: NFKC,
 // trim, remove spaces and quotes, fold traditional to simplified. Two names that differ only in
 // those respects are the same name.
-func NormalizeName(s string) string {
+func Normalize(s string) string {
 	s = norm.NFKC.String(s)
 	s = strings.TrimSpace(s)
 	s = strings.Map(func(r rune) rune {

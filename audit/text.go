@@ -1,0 +1,10 @@
+package audit
+
+import "github.com/nmaudit/nmaudit/audit/names"
+
+// compact and normalizeName are the names package's functions under the short names this
+// package's rules read best with.
+var (
+	compact       = names.Compact
+	NormalizeName = names.Normalize
+)
