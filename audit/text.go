@@ -8,3 +8,6 @@ var (
 	compact       = names.Compact
 	NormalizeName = names.Normalize
 )
+
+// compactKeepSpace is NFKC without removing spaces.
+func compactKeepSpace(s string) string { return names.NFKC(s) }

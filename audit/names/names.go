@@ -69,3 +69,7 @@ func foldTraditional(s string) string {
 	}
 	return out
 }
+
+// NFKC applies Unicode NFKC normalisation (full-width digits, letters and punctuation become
+// their ASCII forms) and nothing else.
+func NFKC(s string) string { return norm.NFKC.String(s) }

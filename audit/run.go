@@ -1,0 +1,215 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/nmaudit/nmaudit/platforms"
+)
+
+// FetchFunc asks an account's platform for its newest post at or before T
+// (platforms.Registry.Fetch in production).
+type FetchFunc func(ctx context.Context, t platforms.Target, checkTime time.Time) (platforms.Observation, error)
+
+// Check is one inspection run: its inputs and how to fetch.
+type Check struct {
+	Params       Params
+	Registry     *Registry
+	Targets      []Account // nil: every registry account
+	TargetFile   string
+	Observations []Observation
+	Findings     []Finding
+	// Fetch is nil in --offline mode: accounts are then decided from observations only.
+	Fetch FetchFunc
+	// Concurrency is the number of parallel fetches per platform; each platform still obeys
+	// its own rate limiter, so more workers only help while requests are waiting on the network.
+	Concurrency int
+	// Progress, when set, is called after each account is decided (from one goroutine at a time).
+	Progress func(done, total int)
+	// Decided, when set, returns a verdict already reached for the account (a resumed run); the
+	// account is then not fetched again.
+	Decided func(a Account) (Verdict, bool)
+	// OnVerdict, when set, is called as each account is decided, before the run ends (from one
+	// goroutine at a time), so a store can keep verdicts a killed run has reached.
+	OnVerdict func(index int, v Verdict) error
+}
+
+// Run performs the check. It returns an error only when the run itself fails (a cancelled
+// context, a store that cannot keep a verdict); every per-account fault ends up in that
+// account's verdict.
+func (c *Check) Run(ctx context.Context) (*Result, error) {
+	scope := BuildScope(c.Registry, c.Targets, c.TargetFile)
+	res := &Result{CheckTime: c.Params.CheckTime, Window: c.Params.Window, Notices: scope.Notices,
+		Unregistered: scope.Unregistered, Duplicates: scope.Duplicates}
+	res.Summary.RegistryRows = scope.RegistryRows
+	res.Summary.ClosedExcluded = scope.ClosedExcluded
+
+	manual, findings, notices := c.matchManual(scope.Accounts)
+	res.Notices = append(res.Notices, notices...)
+
+	verdicts := make([]Verdict, len(scope.Accounts))
+	var mu sync.Mutex
+	done := 0
+	var saveErr error
+	decide := func(i int, v Verdict) {
+		mu.Lock()
+		defer mu.Unlock()
+		verdicts[i] = v
+		done++
+		if c.OnVerdict != nil && saveErr == nil {
+			saveErr = c.OnVerdict(i, v)
+		}
+		if c.Progress != nil {
+			c.Progress(done, len(verdicts))
+		}
+	}
+
+	// Accounts that need their platform are queued per platform, so a slow platform's rate
+	// limit never holds up another's workers.
+	queues := map[platforms.Platform][]int{}
+	var order []platforms.Platform
+	for i, a := range scope.Accounts {
+		if c.Decided != nil {
+			if v, ok := c.Decided(a); ok {
+				mu.Lock()
+				verdicts[i] = v
+				done++
+				mu.Unlock()
+				continue
+			}
+		}
+		switch {
+		case !c.Params.Checked(a):
+			decide(i, Classify(a, Answer{}, nil, nil, c.Params))
+		case !Supported(a.Platform):
+			decide(i, Classify(a, Answer{Err: ErrUnsupported}, manual[i], findings[i], c.Params))
+		case c.Fetch == nil:
+			decide(i, Classify(a, Answer{Err: ErrOffline}, manual[i], findings[i], c.Params))
+		default:
+			if _, ok := queues[a.Platform]; !ok {
+				order = append(order, a.Platform)
+			}
+			queues[a.Platform] = append(queues[a.Platform], i)
+		}
+	}
+
+	workers := c.Concurrency
+	if workers < 1 {
+		workers = 1
+	}
+	var wg sync.WaitGroup
+	for _, p := range order {
+		jobs := make(chan int)
+		n := min(workers, len(queues[p]))
+		for range n {
+			wg.Go(func() {
+				for i := range jobs {
+					a := scope.Accounts[i]
+					obs, err := c.Fetch(ctx, a.Target(), c.Params.CheckTime)
+					if ctx.Err() != nil {
+						continue // cancelled: the run is abandoned, not decided
+					}
+					ans := Answer{Err: err}
+					if err == nil {
+						ans = Answer{Obs: &obs}
+					}
+					decide(i, Classify(a, ans, manual[i], findings[i], c.Params))
+				}
+			})
+		}
+		wg.Go(func() {
+			defer close(jobs)
+			for _, i := range queues[p] {
+				select {
+				case jobs <- i:
+				case <-ctx.Done():
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if saveErr != nil {
+		return nil, saveErr
+	}
+	res.Accounts = verdicts
+	res.Summarize(c.Params)
+	return res, nil
+}
+
+// Summarize fills the counts, the rate and the 预警 list from the verdicts.
+func (r *Result) Summarize(p Params) {
+	s := &r.Summary
+	s.InScope, s.PendingClosure, s.Qualified, s.Unqualified, s.NeedsReview = len(r.Accounts), 0, 0, 0, 0
+	r.Warnings = nil
+	for _, v := range r.Accounts {
+		switch v.Status {
+		case PendingReview:
+			s.PendingClosure++
+		case Qualified:
+			s.Qualified++
+			if w, ok := warning(v, p); ok {
+				r.Warnings = append(r.Warnings, w)
+			}
+		case Unqualified:
+			s.Unqualified++
+		case NeedsReview:
+			s.NeedsReview++
+		}
+	}
+	s.UnqualifiedRate = 0
+	if s.InScope > 0 {
+		s.UnqualifiedRate = float64(s.Unqualified) / float64(s.InScope)
+	}
+}
+
+// warning reports a 预警: a 合格 account whose newest post is strictly older than T − WarnAfter.
+func warning(v Verdict, p Params) (Warning, bool) {
+	if p.WarnAfter <= 0 || v.LatestPostAt == nil {
+		return Warning{}, false
+	}
+	age := p.CheckTime.Sub(*v.LatestPostAt)
+	if age <= p.WarnAfter {
+		return Warning{}, false
+	}
+	return Warning{Name: v.Name, Type: v.Type, Owner: v.Owner, LatestPostAt: *v.LatestPostAt,
+		DaysSincePost: int(age / (24 * time.Hour))}, true
+}
+
+// matchManual assigns observation and finding rows to in-scope accounts (by platform + id, else
+// platform + normalised name). Rows that match no in-scope account are named in notices, never
+// silently dropped.
+func (c *Check) matchManual(accts []Account) (map[int][]Observation, map[int][]Finding, []string) {
+	ix := newAccountIndex(accts)
+	manual := map[int][]Observation{}
+	findings := map[int][]Finding{}
+	var notices []string
+	for _, o := range c.Observations {
+		key := Account{Name: o.Name, Type: o.Type, Platform: o.Platform, IDKind: o.IDKind, ID: o.ID}
+		rows := ix.find(key)
+		if len(rows) == 0 {
+			notices = append(notices, fmt.Sprintf("观察记录第%d行（%s %s）未匹配到检查范围内的账号，未使用", o.Row, o.Name, o.Type))
+			continue
+		}
+		for _, i := range rows {
+			manual[i] = append(manual[i], o)
+		}
+	}
+	for _, f := range c.Findings {
+		rows := ix.find(Account{Name: f.Name, Type: f.Type, Platform: f.Platform})
+		if len(rows) == 0 {
+			notices = append(notices, fmt.Sprintf("检查发现第%d行（%s %s：%s）未匹配到检查范围内的账号，未使用", f.Row, f.Name, f.Type, f.Problem))
+			continue
+		}
+		for _, i := range rows {
+			findings[i] = append(findings[i], f)
+		}
+	}
+	return manual, findings, notices
+}
+

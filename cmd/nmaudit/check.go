@@ -1,0 +1,183 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/nmaudit/nmaudit/audit"
+	"github.com/nmaudit/nmaudit/audit/report"
+	"github.com/nmaudit/nmaudit/config"
+)
+
+// checkOptions are `nmaudit check`'s flags (design.md, the stable command-line contract).
+type checkOptions struct {
+	Registry     string
+	Sheet        string
+	Accounts     string
+	At           string
+	Window       string
+	Observations string
+	Findings     string
+	Offline      bool
+	Record       string
+	Replay       string
+	Concurrency  int
+	Quiet        bool
+	report       reportFlags
+}
+
+var checkFormats = []string{"table", "json", "csv", "md", "xlsx"}
+
+func newCheckCmd(s *streams) *cobra.Command {
+	opts := &checkOptions{}
+	cmd := &cobra.Command{
+		Use:   "check --registry FILE [flags]",
+		Short: "Check every in-scope account's latest post and print the inspection report",
+		Example: `  nmaudit check --registry 信息报送系统导出.xlsx --at 2022-08-22
+  nmaudit check --registry reg.csv --accounts 抽查名单.xlsx --format json | jq .summary
+  nmaudit check --registry reg.xlsx --offline --observations 人工记录.xlsx --format xlsx -o 检查结果.xlsx`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd, map[string]string{"window": "window", "concurrency": "concurrency"})
+			if err != nil {
+				return err
+			}
+			return runCheck(cmd, s, cfg, opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Registry, "registry", "", "registry export, .xlsx or .csv (required)")
+	f.StringVar(&opts.Sheet, "sheet", "", "sheet of the registry .xlsx to read (default: the first)")
+	f.StringVar(&opts.Accounts, "accounts", "", "target list (a sample, or a district's list); default: every registry account")
+	f.StringVar(&opts.At, "at", "", `check time point (监测时间点): RFC 3339, "2006-01-02 15:04" or "2006-01-02"; default now`)
+	f.StringVar(&opts.Window, "window", "14d", "update window: 14d, 2w or 336h")
+	f.StringVar(&opts.Observations, "observations", "", "latest-post times found by hand (.xlsx/.csv)")
+	f.StringVar(&opts.Findings, "findings", "", "veto findings made by hand (.xlsx/.csv)")
+	f.BoolVar(&opts.Offline, "offline", false, "fetch nothing; classify from --observations only")
+	f.StringVar(&opts.Record, "record", "", "save every HTTP exchange (secrets redacted) under DIR as evidence")
+	f.StringVar(&opts.Replay, "replay", "", "answer every request from a --record folder, no network")
+	f.IntVar(&opts.Concurrency, "concurrency", 4, "parallel fetches per platform (each platform keeps its own rate limit)")
+	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress bar")
+	opts.report.register(f, checkFormats)
+	return cmd
+}
+
+func runCheck(cmd *cobra.Command, s *streams, cfg *config.Config, opts *checkOptions) error {
+	if opts.Registry == "" {
+		return usageErrorf("--registry FILE is required")
+	}
+	if err := opts.report.validate(checkFormats); err != nil {
+		return err
+	}
+	if opts.Offline && (opts.Record != "" || opts.Replay != "") {
+		return usageErrorf("--offline fetches nothing: it cannot be combined with --record or --replay")
+	}
+	if opts.Record != "" && opts.Replay != "" {
+		return usageErrorf("--record and --replay cannot be used together")
+	}
+	params, err := checkParams(cfg, opts.At, s.Now)
+	if err != nil {
+		return err
+	}
+	in, err := loadCheckInputs(cfg, opts)
+	if err != nil {
+		return err
+	}
+	check := &audit.Check{Params: params, Registry: in.registry, Targets: in.targets, TargetFile: opts.Accounts,
+		Observations: in.observations, Findings: in.findings, Concurrency: cfg.Concurrency}
+	if !opts.Offline {
+		fetchers, err := buildFetchers(cfg, fetchOptions{Record: opts.Record, Replay: opts.Replay, Now: s.Now, Window: params.Window.D})
+		if err != nil {
+			return err
+		}
+		defer fetchers.Close()
+		check.Fetch = fetchers.Registry.Fetch
+	}
+	if bar := progressBar(s, opts.Quiet); bar != nil {
+		check.Progress = func(done, total int) {
+			bar.ChangeMax(total)
+			_ = bar.Set(done)
+		}
+		defer bar.Finish()
+	}
+	res, err := check.Run(cmd.Context())
+	if err != nil {
+		return err
+	}
+	for _, n := range res.Notices {
+		fmt.Fprintln(s.Err, "注意:", n)
+	}
+	return opts.report.write(s.Out, func(w io.Writer) error {
+		return report.Check(w, opts.report.Format, res, reportOptions(cfg))
+	})
+}
+
+// checkParams resolves the check time, window, policy and warning threshold.
+func checkParams(cfg *config.Config, at string, now func() time.Time) (audit.Params, error) {
+	T, err := parseAt(at, cfg.Location, now)
+	if err != nil {
+		return audit.Params{}, err
+	}
+	w, err := audit.ParseWindow(cfg.Window)
+	if err != nil {
+		return audit.Params{}, usageErrorf("--window: %v", err)
+	}
+	warn, _ := audit.ParseWindow(cfg.WarnAfter) // validated with the config
+	policy, _ := audit.ParsePendingPolicy(cfg.PendingClosure)
+	return audit.Params{CheckTime: T, Window: w, Pending: policy, WarnAfter: warn.D}, nil
+}
+
+type checkInputs struct {
+	registry     *audit.Registry
+	targets      []audit.Account
+	observations []audit.Observation
+	findings     []audit.Finding
+}
+
+// loadCheckInputs reads every input file; the first bad one stops with an error naming it.
+func loadCheckInputs(cfg *config.Config, opts *checkOptions) (*checkInputs, error) {
+	in := &checkInputs{}
+	var err error
+	if in.registry, err = audit.LoadRegistry(opts.Registry, loadOptions(cfg, opts.Sheet)); err != nil {
+		return nil, err
+	}
+	other := audit.LoadOptions{Columns: cfg.Registry.Columns}
+	if opts.Accounts != "" {
+		var notices []string
+		if in.targets, notices, err = audit.LoadTargets(opts.Accounts, other); err != nil {
+			return nil, err
+		}
+		in.registry.Notices = append(in.registry.Notices, notices...)
+	}
+	if opts.Observations != "" {
+		if in.observations, err = audit.LoadObservations(opts.Observations, other, cfg.Location); err != nil {
+			return nil, err
+		}
+	}
+	if opts.Findings != "" {
+		if in.findings, err = audit.LoadFindings(opts.Findings, other); err != nil {
+			return nil, err
+		}
+	}
+	return in, nil
+}
+
+// progressBar draws on stderr only when stderr is a terminal and --quiet is off, so logs and
+// pipelines stay clean.
+func progressBar(s *streams, quiet bool) *progressbar.ProgressBar {
+	if quiet || !s.ErrIsTerminal {
+		return nil
+	}
+	return progressbar.NewOptions(-1,
+		progressbar.OptionSetWriter(s.Err),
+		progressbar.OptionSetDescription("检查账号"),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionThrottle(100*time.Millisecond),
+	)
+}

@@ -1,0 +1,63 @@
+package tieba
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/nmaudit/nmaudit/platforms"
+	"github.com/nmaudit/nmaudit/platforms/platformtest"
+)
+
+// harness plays the conformance scenarios on the user route: user name → user_json → userpost.
+type harness struct{}
+
+func TestConformance(t *testing.T) { platformtest.Run(t, harness{}) }
+
+func (harness) Setup(t *testing.T, sc platformtest.Scenario, at time.Time) (platforms.Fetcher, platforms.Target) {
+	s := newFake(t)
+	s.userJSON = file(t, "user_json.json")
+	rel := func(ds ...time.Duration) []post {
+		out := make([]post, len(ds))
+		for i, d := range ds {
+			out[i] = post{at: at.Add(d)}
+		}
+		return out
+	}
+	page := func(ds ...time.Duration) string { return userPostJSON(rel(ds...)...) }
+	empty := `{"error_code":"0","error_msg":"","hide_post":"0","post_list":[]}`
+	recent := page(-3*day, -4*day, -6*day, -9*day)
+
+	switch sc {
+	case platformtest.Recent:
+		s.userPost = body(recent)
+	case platformtest.Stale:
+		s.userPost = body(page(-30*day, -41*day))
+	case platformtest.PinnedOld:
+		// userpost has no pinned flag; an old post listed first is the same trap.
+		s.userPost = body(page(-400*day, -2*day, -5*day))
+	case platformtest.PinnedNewest:
+		s.userPost = body(page(-1*day, -20*day, -25*day))
+	case platformtest.AfterT:
+		s.userPost = pages(t, empty, page(3*day, 26*time.Hour, time.Hour), page(-5*day))
+	case platformtest.ExactlyWindowStart:
+		s.userPost = body(page(-14*day, -20*day))
+	case platformtest.Empty:
+		s.userPost = formFile(t, "userpost_hidden.json")
+	case platformtest.LoginRequired:
+		s.userPost = formFile(t, "userpost_not_logged_in.json")
+	case platformtest.RateLimitedThenOK:
+		s.userPost = failFirst(1, status(http.StatusTooManyRequests, ""), body(recent))
+	case platformtest.RateLimited:
+		s.userPost = failFirst(1<<30, status(http.StatusTooManyRequests, ""), nil)
+	case platformtest.Garbage:
+		s.userPost = func(w http.ResponseWriter, _ *http.Request, _ url.Values, _ int) {
+			w.Header().Set("Content-Type", "text/html")
+			_, _ = w.Write([]byte("<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>"))
+		}
+	default:
+		t.Fatalf("unknown scenario %s", sc)
+	}
+	return newFetcher(t, s, nil), byName
+}
