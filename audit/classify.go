@@ -102,6 +102,8 @@ func Classify(a Account, ans Answer, manual []Observation, findings []Finding, p
 		}
 		v.Evidence = append(v.Evidence, ev)
 		consider(len(v.Evidence) - 1)
+	case ans.Err == ErrOffline || ans.Err == ErrUnsupported:
+		// Nothing was asked: no evidence to keep (the detail says why).
 	case ans.Err != nil:
 		ev := Evidence{Source: string(a.Platform), Error: faultText(ans.Err)}
 		var f *platforms.Fault

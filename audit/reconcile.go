@@ -8,7 +8,7 @@ func Reconcile(reg *Registry, list []Account, listFile string) *Reconciliation {
 	rc := &Reconciliation{Registry: reg.File, List: listFile}
 	rc.Summary.RegistryRows = len(reg.Accounts)
 	rc.Summary.ListRows = len(list)
-	ix := newAccountIndex(reg.Accounts)
+	ix := newAccountIndex(pointers(reg.Accounts))
 	// Platform-free id index for the last matching tier: an id that appears once in the
 	// registry under another type is the same account with its type misfiled.
 	byBareID := map[string][]int{}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	"github.com/nmaudit/nmaudit/audit/sheet"
@@ -24,6 +25,9 @@ type Registry struct {
 	// Notices name things that are kept but worth a look: unknown type labels.
 	Notices []string
 }
+
+// accountChunk is how many rows loadAccounts gathers per allocation.
+const accountChunk = 4096
 
 var registryFields = []Field{FieldName, FieldType, FieldOwner, FieldSupervisor, FieldRegion, FieldLevel, FieldAccountID, FieldStatus}
 
@@ -55,8 +59,15 @@ func loadAccounts(path string, opt LoadOptions, required []Field, statusRequired
 	if err != nil {
 		return nil, nil, err
 	}
-	var out []Account
+	// Rows are gathered in fixed-size chunks and joined once at the end: appending to one big
+	// slice copies it over and over (Go grows large slices by ~1.25×), which for a 10^5-row
+	// registry allocated five times the final size.
+	var chunks [][]Account
+	cur := make([]Account, 0, accountChunk)
 	unknownTypes := map[string][]int{}
+	// Type, status, level, region and owner values repeat across thousands of rows; sharing one
+	// copy of each keeps a 10^5-row registry's footprint down.
+	intern := map[string]string{}
 	for {
 		r, err := f.Next()
 		if errors.Is(err, io.EOF) {
@@ -72,11 +83,24 @@ func loadAccounts(path string, opt LoadOptions, required []Field, statusRequired
 		if err != nil {
 			return nil, nil, err
 		}
+		for _, f := range []*string{&a.Type, &a.RegistryStatus, &a.Level, &a.Region, &a.Owner, &a.Supervisor} {
+			if v, ok := intern[*f]; ok {
+				*f = v
+			} else {
+				intern[*f] = *f
+			}
+		}
 		if a.Platform == platforms.Unknown {
 			unknownTypes[a.Type] = append(unknownTypes[a.Type], r.Num)
 		}
-		out = append(out, a)
+		if len(cur) == cap(cur) {
+			chunks = append(chunks, cur)
+			cur = make([]Account, 0, accountChunk)
+		}
+		cur = append(cur, a)
 	}
+	chunks = append(chunks, cur)
+	out := slices.Concat(chunks...)
 	if len(out) == 0 {
 		return nil, nil, &sheet.Error{File: path, Row: cols.row, Msg: "no account rows under the header"}
 	}

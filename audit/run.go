@@ -70,7 +70,8 @@ func (c *Check) Run(ctx context.Context) (*Result, error) {
 	// limit never holds up another's workers.
 	queues := map[platforms.Platform][]int{}
 	var order []platforms.Platform
-	for i, a := range scope.Accounts {
+	for i, ap := range scope.Accounts {
+		a := *ap
 		if c.Decided != nil {
 			if v, ok := c.Decided(a); ok {
 				mu.Lock()
@@ -106,7 +107,7 @@ func (c *Check) Run(ctx context.Context) (*Result, error) {
 		for range n {
 			wg.Go(func() {
 				for i := range jobs {
-					a := scope.Accounts[i]
+					a := *scope.Accounts[i]
 					obs, err := c.Fetch(ctx, a.Target(), c.Params.CheckTime)
 					if ctx.Err() != nil {
 						continue // cancelled: the run is abandoned, not decided
@@ -184,11 +185,14 @@ func warning(v Verdict, p Params) (Warning, bool) {
 // matchManual assigns observation and finding rows to in-scope accounts (by platform + id, else
 // platform + normalised name). Rows that match no in-scope account are named in notices, never
 // silently dropped.
-func (c *Check) matchManual(accts []Account) (map[int][]Observation, map[int][]Finding, []string) {
-	ix := newAccountIndex(accts)
+func (c *Check) matchManual(accts []*Account) (map[int][]Observation, map[int][]Finding, []string) {
 	manual := map[int][]Observation{}
 	findings := map[int][]Finding{}
 	var notices []string
+	if len(c.Observations) == 0 && len(c.Findings) == 0 {
+		return manual, findings, nil
+	}
+	ix := newAccountIndex(accts)
 	for _, o := range c.Observations {
 		key := Account{Name: o.Name, Type: o.Type, Platform: o.Platform, IDKind: o.IDKind, ID: o.ID}
 		rows := ix.find(key)
@@ -212,4 +216,3 @@ func (c *Check) matchManual(accts []Account) (map[int][]Observation, map[int][]F
 	}
 	return manual, findings, notices
 }
-

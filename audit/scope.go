@@ -32,16 +32,16 @@ type matchKey struct{ platform, value string }
 
 // accountIndex finds registry accounts by platform + id and by platform + normalised name.
 type accountIndex struct {
-	accounts []Account
+	accounts []*Account
 	byID     map[matchKey][]int
 	byName   map[matchKey][]int
 }
 
-func newAccountIndex(accts []Account) *accountIndex {
+func newAccountIndex(accts []*Account) *accountIndex {
 	ix := &accountIndex{accounts: accts, byID: map[matchKey][]int{}, byName: map[matchKey][]int{}}
 	for i, a := range accts {
 		p := matchPlatform(a.Platform, a.Type)
-		if id := idKey(a); id != "" {
+		if id := idKey(*a); id != "" {
 			k := matchKey{p, id}
 			ix.byID[k] = append(ix.byID[k], i)
 		}
@@ -78,7 +78,10 @@ func (ix *accountIndex) preferActive(rows []int) int {
 type Scope struct {
 	RegistryRows   int
 	ClosedExcluded int
-	Accounts       []Account // not closed; in registry order, or target-list order with a list
+	// Accounts are the accounts checked: not closed, in registry order (target-list order with
+	// a list). They point into the registry rather than copy it: a provincial registry has
+	// 10^5 rows and every copy of them costs tens of megabytes.
+	Accounts []*Account
 	Unregistered   []Unregistered
 	Duplicates     []Duplicate
 	Notices        []string
@@ -92,16 +95,17 @@ func BuildScope(reg *Registry, targets []Account, targetFile string) Scope {
 	s := Scope{RegistryRows: len(reg.Accounts), Notices: append([]string(nil), reg.Notices...)}
 	s.Duplicates = FindDuplicates(reg.Accounts)
 	if targets == nil {
-		for _, a := range reg.Accounts {
-			if a.Lifecycle == Closed {
+		s.Accounts = make([]*Account, 0, len(reg.Accounts))
+		for i := range reg.Accounts {
+			if reg.Accounts[i].Lifecycle == Closed {
 				s.ClosedExcluded++
 				continue
 			}
-			s.Accounts = append(s.Accounts, a)
+			s.Accounts = append(s.Accounts, &reg.Accounts[i])
 		}
 		return s
 	}
-	ix := newAccountIndex(reg.Accounts)
+	ix := newAccountIndex(pointers(reg.Accounts))
 	chosen := map[int]int{} // registry index → target row that chose it
 	for _, t := range targets {
 		rows := ix.find(t)
@@ -115,7 +119,7 @@ func BuildScope(reg *Registry, targets []Account, targetFile string) Scope {
 			continue
 		}
 		chosen[i] = t.Row
-		a := reg.Accounts[i]
+		a := &reg.Accounts[i]
 		if a.Lifecycle == Closed {
 			s.ClosedExcluded++
 			continue
@@ -123,6 +127,15 @@ func BuildScope(reg *Registry, targets []Account, targetFile string) Scope {
 		s.Accounts = append(s.Accounts, a)
 	}
 	return s
+}
+
+// pointers lists pointers to every element of accts.
+func pointers(accts []Account) []*Account {
+	out := make([]*Account, len(accts))
+	for i := range accts {
+		out[i] = &accts[i]
+	}
+	return out
 }
 
 // FindDuplicates reports registry rows that describe the same account: same platform and id, or

@@ -39,11 +39,11 @@ func TestBuildScopeWholeRegistry(t *testing.T) {
 func TestBuildScopeTargets(t *testing.T) {
 	reg := loadSample(t, sampleRows())
 	targets := []Account{
-		{Row: 2, Name: "漢中公安", Type: "微博", Platform: platforms.Weibo},                                                // traditional, matched by name
+		{Row: 2, Name: "漢中公安", Type: "微博", Platform: platforms.Weibo},                                                            // traditional, matched by name
 		{Row: 3, Name: "秦巴生态", Type: "微信公众号", Platform: platforms.WeChat, IDKind: platforms.IDWeChatBiz, ID: "MzA5NjYxMjQ0Mg=="}, // by id
-		{Row: 4, Name: "「汉中 商务」", Type: "新浪微博", Platform: platforms.Weibo},                                          // closed
-		{Row: 5, Name: "汉中公安", Type: "抖音", Platform: platforms.Douyin},                                               // other platform: not registered
-		{Row: 6, Name: "汉中公安", Type: "新浪微博", Platform: platforms.Weibo},                                              // same account again
+		{Row: 4, Name: "「汉中 商务」", Type: "新浪微博", Platform: platforms.Weibo},                                                       // closed
+		{Row: 5, Name: "汉中公安", Type: "抖音", Platform: platforms.Douyin},                                                           // other platform: not registered
+		{Row: 6, Name: "汉中公安", Type: "新浪微博", Platform: platforms.Weibo},                                                          // same account again
 	}
 	s := BuildScope(reg, targets, "list.xlsx")
 	if len(s.Accounts) != 2 || s.Accounts[0].Name != "汉中公安" || s.Accounts[1].Name != "汉中秦巴生态保护" {
@@ -62,10 +62,10 @@ func TestBuildScopeTargets(t *testing.T) {
 
 func TestFindDuplicates(t *testing.T) {
 	rows := append(sampleRows(),
-		[]string{"8", "汉中 公安", "微博", "汉中市公安局", "", "", "", "", "正常运行"},                       // same name after normalisation
-		[]string{"9", "公安汉中", "新浪微博", "汉中市公安局", "", "", "", "1234567890", "正常运行"},              // same uid
-		[]string{"10", "汉中公安", "微信公众号", "汉中市公安局", "", "", "", "", "正常运行"},                    // another platform: fine
-		[]string{"11", "汉中商务", "新浪微博", "汉中市商务局", "", "", "", "", "正常运行"},                       // re-registered after closure: fine
+		[]string{"8", "汉中 公安", "微博", "汉中市公安局", "", "", "", "", "正常运行"},            // same name after normalisation
+		[]string{"9", "公安汉中", "新浪微博", "汉中市公安局", "", "", "", "1234567890", "正常运行"}, // same uid
+		[]string{"10", "汉中公安", "微信公众号", "汉中市公安局", "", "", "", "", "正常运行"},         // another platform: fine
+		[]string{"11", "汉中商务", "新浪微博", "汉中市商务局", "", "", "", "", "正常运行"},          // re-registered after closure: fine
 	)
 	d := FindDuplicates(loadSample(t, rows).Accounts)
 	if len(d) != 1 || d[0].Name != "汉中公安" || len(d[0].Rows) != 3 || d[0].Rows[0] != 2 || d[0].Rows[1] != 9 || d[0].Rows[2] != 10 {

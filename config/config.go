@@ -24,17 +24,17 @@ import (
 
 // Config is the whole configuration (design.md, "Config").
 type Config struct {
-	Timezone       string      `mapstructure:"timezone"`
-	Window         string      `mapstructure:"window"`
-	PendingClosure string      `mapstructure:"pending_closure"`
-	CountReposts   bool        `mapstructure:"count_reposts"`
-	WarnAfter      string      `mapstructure:"warn_after"`
-	Concurrency    int         `mapstructure:"concurrency"`
-	Registry       Registry    `mapstructure:"registry"`
-	Report         Report      `mapstructure:"report"`
-	Store          Store       `mapstructure:"store"`
-	Platforms      Platforms   `mapstructure:"platforms"`
-	File           string      `mapstructure:"-"` // the config file read, "" when none
+	Timezone       string         `mapstructure:"timezone"`
+	Window         string         `mapstructure:"window"`
+	PendingClosure string         `mapstructure:"pending_closure"`
+	CountReposts   bool           `mapstructure:"count_reposts"`
+	WarnAfter      string         `mapstructure:"warn_after"`
+	Concurrency    int            `mapstructure:"concurrency"`
+	Registry       Registry       `mapstructure:"registry"`
+	Report         Report         `mapstructure:"report"`
+	Store          Store          `mapstructure:"store"`
+	Platforms      Platforms      `mapstructure:"platforms"`
+	File           string         `mapstructure:"-"` // the config file read, "" when none
 	Location       *time.Location `mapstructure:"-"`
 }
 

@@ -295,6 +295,9 @@ func (r *Recorder) save(seq int, req *http.Request, sent http.Header, reqBody []
 		}
 		ex.Response = &RecordedResponse{Status: resp.StatusCode, Date: h.Get("Date"), Headers: h}
 		ex.Response.Body, ex.Response.BodyEncoding = encodeBody(body)
+		if ex.Response.BodyEncoding != "" {
+			ex.Response.BodyText = s.responseBody(readableText(h.Get("Content-Type"), body))
+		}
 	}
 
 	name := fmt.Sprintf("%04d-%s-%s-%s.json", seq, fileSlug(ex.Platform, 20), fileSlug(req.Method, 10), fileSlug(req.URL.Path, 60))

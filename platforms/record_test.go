@@ -389,8 +389,8 @@ func TestRecordFileFormat(t *testing.T) {
 	if got := exs[2].Request.Headers.Get("Authorization"); got != Redacted {
 		t.Errorf("Authorization = %q", got)
 	}
-	if exs[7].Response.BodyEncoding != "base64" {
-		t.Errorf("GBK body stored as %q, want base64", exs[7].Response.BodyEncoding)
+	if exs[7].Response.BodyEncoding != "base64" || exs[7].Response.BodyText != "<html><title>百度贴吧——全球最大的中文社区</title></html>" {
+		t.Errorf("GBK body stored as %q with text %q", exs[7].Response.BodyEncoding, exs[7].Response.BodyText)
 	}
 	if exs[8].Response.Body != `{"access_token":"REDACTED","note":"压缩"}` || exs[8].Response.Headers.Get("Content-Encoding") != "" {
 		t.Errorf("gzip body stored as %q / %v", exs[8].Response.Body, exs[8].Response.Headers)

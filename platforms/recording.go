@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"mime"
 	"net/http"
 	"net/url"
 	"os"
@@ -16,6 +17,10 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/htmlindex"
+	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
 // This file holds what the Recorder and the Replayer share: the on-disk format of an evidence
@@ -34,7 +39,7 @@ const IndexFile = "index.json"
 type Exchange struct {
 	Seq        int               `json:"seq"`
 	RecordedAt string            `json:"recorded_at"` // RFC 3339
-	Platform   string            `json:"platform"`    // weibo, tieba, wechat-mp, wechat-api, or the host
+	Platform   string            `json:"platform"`    // weibo, tieba, wechat-mp, wechat-api (WithPlatform, else told from host or path), else "http"
 	Request    RecordedRequest   `json:"request"`
 	Response   *RecordedResponse `json:"response,omitempty"`
 	Error      *RecordedError    `json:"error,omitempty"`
@@ -64,6 +69,9 @@ type RecordedResponse struct {
 	Headers      http.Header `json:"headers,omitempty"`
 	Body         string      `json:"body"`
 	BodyEncoding string      `json:"body_encoding,omitempty"` // "base64" when the bytes are not UTF-8 (e.g. a GBK page)
+	// BodyText is a base64 body decoded from its charset (a GBK page as Chinese), redacted, for
+	// people reading the evidence. Replay ignores it and serves Body's exact bytes.
+	BodyText string `json:"body_text,omitempty"`
 }
 
 // RecordedError is a request that got no response (connection refused, timeout). It is evidence
@@ -78,21 +86,41 @@ const bodyBase64 = "base64"
 
 // encodeBody stores b as text when it is UTF-8 (so Chinese reads in the file) and as base64
 // otherwise, so a GBK page replays byte for byte.
-func encodeBody(b []byte) (text, encoding string) {
+func encodeBody(b []byte) (text, enc string) {
 	if utf8.Valid(b) {
 		return string(b), ""
 	}
 	return base64.StdEncoding.EncodeToString(b), bodyBase64
 }
 
-func decodeBody(text, encoding string) ([]byte, error) {
-	switch encoding {
+// readableText decodes a non-UTF-8 body for reading: with the charset its Content-Type declares,
+// else as GB18030 (which covers GBK and GB2312, the usual non-UTF-8 of Chinese sites) when that
+// decodes cleanly. It returns "" when the body cannot be read as text.
+func readableText(contentType string, b []byte) string {
+	var enc encoding.Encoding
+	if _, params, err := mime.ParseMediaType(contentType); err == nil && params["charset"] != "" {
+		if e, err := htmlindex.Get(params["charset"]); err == nil {
+			enc = e
+		}
+	}
+	if enc == nil {
+		enc = simplifiedchinese.GB18030
+	}
+	out, err := enc.NewDecoder().Bytes(b)
+	if err != nil || !utf8.Valid(out) || bytes.ContainsRune(out, utf8.RuneError) {
+		return ""
+	}
+	return string(out)
+}
+
+func decodeBody(text, enc string) ([]byte, error) {
+	switch enc {
 	case "":
 		return []byte(text), nil
 	case bodyBase64:
 		return base64.StdEncoding.DecodeString(text)
 	default:
-		return nil, fmt.Errorf("unknown body_encoding %q", encoding)
+		return nil, fmt.Errorf("unknown body_encoding %q", enc)
 	}
 }
 

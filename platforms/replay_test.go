@@ -159,3 +159,22 @@ func TestReplayRefusesACorruptFile(t *testing.T) {
 		t.Fatalf("corrupt file: %v", err)
 	}
 }
+
+// A replay run may have another BDUSS or none; the adapter then signs the form differently.
+// The exchange must still be found, since sign is left out of the match.
+func TestReplayTiebaWithOtherBDUSS(t *testing.T) {
+	dir, live := recordScript(t)
+	rp, err := NewReplayer(dir, NewRedactor())
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := mustReq("POST", replayBase+"/c/u/feed/userpost", tiebaForm(Redacted), "application/x-www-form-urlencoded")
+	resp, err := (&http.Client{Transport: rp}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if !bytes.Equal(b, live[3].body) {
+		t.Errorf("userpost replayed %s, live %s", b, live[3].body)
+	}
+}

@@ -46,17 +46,19 @@ func Normalize(s string) string {
 	return foldTraditional(s)
 }
 
-// foldTraditional converts to simplified Chinese. ASCII-only names skip the dictionary walk,
-// which keeps normalising a 200,000-row registry cheap.
+// foldTraditional converts to simplified Chinese. Most names in a registry are already
+// simplified, so a name with no character that t2s would change skips OpenCC altogether; that
+// keeps normalising a 200,000-row registry cheap (OpenCC allocates heavily per call).
 func foldTraditional(s string) string {
-	ascii := true
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			ascii = false
+	set := tradChars()
+	needs := false
+	for _, r := range s {
+		if r >= 0x80 && set[r] {
+			needs = true
 			break
 		}
 	}
-	if ascii {
+	if !needs {
 		return s
 	}
 	cc, err := t2s()
@@ -69,6 +71,43 @@ func foldTraditional(s string) string {
 	}
 	return out
 }
+
+// tradChars is the set of characters OpenCC's t2s changes on their own, found once by asking
+// OpenCC about every CJK ideograph (a few tens of milliseconds), so the set is exactly the
+// dictionary's and never a hand-made table.
+var tradChars = sync.OnceValue(func() map[rune]bool {
+	set := map[rune]bool{}
+	cc, err := t2s()
+	if err != nil {
+		return set
+	}
+	var b strings.Builder
+	var runes []rune
+	for _, block := range [][2]rune{{0x3400, 0x4DBF}, {0x4E00, 0x9FFF}, {0xF900, 0xFAFF}} {
+		for r := block[0]; r <= block[1]; r++ {
+			runes = append(runes, r)
+		}
+	}
+	// Convert in one call with a separator OpenCC leaves alone, then compare rune by rune.
+	for _, r := range runes {
+		b.WriteRune(r)
+		b.WriteByte('\n')
+	}
+	out, err := cc.Convert(b.String())
+	if err != nil {
+		return set
+	}
+	lines := strings.Split(out, "\n")
+	if len(lines) < len(runes) {
+		return set
+	}
+	for i, r := range runes {
+		if lines[i] != string(r) {
+			set[r] = true
+		}
+	}
+	return set
+})
 
 // NFKC applies Unicode NFKC normalisation (full-width digits, letters and punctuation become
 // their ASCII forms) and nothing else.

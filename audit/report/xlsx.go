@@ -214,8 +214,10 @@ func (b *book) fitColumns(sheet string, rows [][]any) error {
 	return nil
 }
 
+// write saves the workbook to w. The workbook already opens on its first sheet (the renamed
+// Sheet1); calling SetActiveSheet would make excelize parse every streamed sheet back into
+// memory (a second or more for 10^5 rows) only to mark the tabs.
 func (b *book) write(w io.Writer) error {
-	b.f.SetActiveSheet(0)
 	if err := b.f.Write(w); err != nil {
 		return fmt.Errorf("report: write xlsx: %w", err)
 	}

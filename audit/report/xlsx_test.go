@@ -2,12 +2,15 @@ package report
 
 import (
 	"bytes"
+	"io"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/nmaudit/nmaudit/audit"
 )
 
 func openBook(t *testing.T, raw []byte) *excelize.File {
@@ -103,6 +106,9 @@ func TestCheckXLSX(t *testing.T) {
 	want := "汇总,不合格名单,全部账号,待核查,预警,未登记,重复登记"
 	if got := strings.Join(f.GetSheetList(), ","); got != want {
 		t.Fatalf("sheets %s, want %s", got, want)
+	}
+	if i := f.GetActiveSheetIndex(); i != 0 {
+		t.Errorf("workbook opens on sheet %d, want 0 (汇总)", i)
 	}
 
 	// 汇总: numbers are numbers, the rate a ratio shown as a percentage.
@@ -237,5 +243,34 @@ func TestReconcileXLSX(t *testing.T) {
 	}
 	if rows, _ := f.GetRows("匹配"); len(rows) != 4 {
 		t.Errorf("匹配 has %d rows", len(rows))
+	}
+}
+
+// manyAccounts repeats the fixture's accounts up to n, as a province-wide run would have.
+func manyAccounts(b *testing.B, n int) *audit.Result {
+	r := fixtureResult(b)
+	base := r.Accounts
+	r.Accounts = make([]audit.Verdict, 0, n)
+	for i := range n {
+		v := base[i%len(base)]
+		v.Name += strconv.Itoa(i)
+		r.Accounts = append(r.Accounts, v)
+	}
+	return r
+}
+
+// BenchmarkCheck renders 10^4 accounts in each format (10^5 take about ten times as long:
+// every renderer is linear).
+func BenchmarkCheck(b *testing.B) {
+	r := manyAccounts(b, 10000)
+	opt := testOptions(b)
+	for _, format := range Formats {
+		b.Run(format, func(b *testing.B) {
+			for b.Loop() {
+				if err := Check(io.Discard, format, r, opt); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

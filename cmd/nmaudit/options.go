@@ -108,4 +108,3 @@ func loadOptions(cfg *config.Config, sheetName string) audit.LoadOptions {
 	}
 	return audit.LoadOptions{Sheet: sheetName, Columns: cfg.Registry.Columns}
 }
-

@@ -551,6 +551,35 @@ func TestNoSecretLeaks(t *testing.T) {
 	})
 }
 
+// faultTransport fails every request the way the --replay transport does for a request it has
+// no recording of.
+type faultTransport struct{ n atomic.Int32 }
+
+func (ft *faultTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ft.n.Add(1)
+	return nil, fmt.Errorf("replay: %w", &platforms.Fault{Reason: platforms.ReasonNoRecording, Detail: "POST " + req.URL.Path})
+}
+
+func TestTransportFaultPassesThrough(t *testing.T) {
+	ft := &faultTransport{}
+	f, err := New(Config{BaseURL: "http://tieba.invalid", WebBaseURL: "http://tieba.invalid"},
+		platforms.Deps{Client: &http.Client{Transport: ft}, Pacer: testPacer()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.Fetch(context.Background(), byID, tLit)
+	var fl *platforms.Fault
+	if !errors.As(err, &fl) || fl.Reason != platforms.ReasonNoRecording {
+		t.Fatalf("err = %v, want the transport's ReasonNoRecording fault", err)
+	}
+	if !strings.Contains(fl.Detail, userPostPath) || fl.URL != "http://tieba.invalid"+userPostPath {
+		t.Errorf("fault = %+v", fl)
+	}
+	if n := ft.n.Load(); n != 1 {
+		t.Errorf("%d attempts, want 1: a missing recording is not retried", n)
+	}
+}
+
 func TestCancel(t *testing.T) {
 	t.Run("before the call", func(t *testing.T) {
 		s := newFake(t)

@@ -58,7 +58,8 @@ func (f *Fetcher) post(ctx context.Context, path string, form url.Values) (reply
 
 // send runs one logical request through the pacer and sorts the outcome:
 //
-//   - a transport error or timeout → retried, then ReasonNetwork;
+//   - a transport error or timeout → retried, then ReasonNetwork; a transport error carrying a
+//     *Fault (replay's ReasonNoRecording) → that fault, not retried;
 //   - an HTML security-check page, whatever the status → ReasonCaptcha, not retried (asking
 //     again only deepens the risk-control block);
 //   - HTTP 429 or 403 → retried, then ReasonRateLimited;
@@ -79,6 +80,13 @@ func (f *Fetcher) send(ctx context.Context, method, rawURL string, form url.Valu
 		if err != nil {
 			if ctx.Err() != nil {
 				return fmt.Errorf("tieba: %w", ctx.Err())
+			}
+			// A transport that already knows the answer is not a network failure: --replay
+			// reports a request missing from the recording as a Fault (ReasonNoRecording),
+			// which must reach the report as such, and retrying it would only repeat it.
+			var tf *platforms.Fault
+			if errors.As(err, &tf) {
+				return f.fault(tf.Reason, tf.Label, tf.Detail, rawURL, nil)
 			}
 			if errors.Is(err, resty.ErrResponseBodyTooLarge) {
 				return f.fault(platforms.ReasonBadResponse, "", fmt.Sprintf("响应超过 %d 字节", maxBody), rawURL, nil)

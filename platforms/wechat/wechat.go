@@ -160,15 +160,15 @@ func New(cfg Config, deps platforms.Deps) (*Fetcher, error) {
 
 	seen := map[string]int{}
 	for i, a := range cfg.Apps {
+		key := names.Normalize(a.Account)
 		switch {
-		case strings.TrimSpace(a.Account) == "":
+		case key == "":
 			return nil, fmt.Errorf("wechat: apps[%d]: account is required", i)
 		case strings.TrimSpace(a.AppID) == "":
 			return nil, fmt.Errorf("wechat: apps[%d] (%s): app_id is required", i, a.Account)
 		case strings.TrimSpace(a.AppSecret.Reveal()) == "":
 			return nil, fmt.Errorf("wechat: apps[%d] (%s): app_secret is required", i, a.Account)
 		}
-		key := names.Normalize(a.Account)
 		if j, dup := seen[key]; dup {
 			return nil, fmt.Errorf("wechat: apps[%d]: account %q is already configured in apps[%d]", i, a.Account, j)
 		}
@@ -229,8 +229,8 @@ func (f *Fetcher) appFor(t platforms.Target) *app {
 			return a
 		}
 	}
-	if t.Name != "" {
-		if a, ok := f.byName[names.Normalize(t.Name)]; ok {
+	if key := names.Normalize(t.Name); key != "" {
+		if a, ok := f.byName[key]; ok {
 			return a
 		}
 	}
@@ -335,7 +335,14 @@ func (f *Fetcher) transportErr(ctx context.Context, err error, rawURL string) er
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	return platforms.Retry(f.fault(platforms.ReasonNetwork, "", f.redact(err.Error()), rawURL, err))
+	// The detail is the cause alone ("EOF", "connection refused"): the URL is in Fault.URL, and
+	// the whole (redacted) error in Fault.Err.
+	detail := err.Error()
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		detail = ue.Err.Error()
+	}
+	return platforms.Retry(f.fault(platforms.ReasonNetwork, "", detail, rawURL, err))
 }
 
 // httpStatusErr classifies a non-200 answer: 5xx and 429 are retried, then reported.

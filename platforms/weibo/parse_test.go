@@ -68,7 +68,7 @@ func TestParseCreatedAt(t *testing.T) {
 func TestTitle(t *testing.T) {
 	cases := map[string]string{
 		`短文本`: "短文本",
-		`<a href="/n/某某">@某某</a> 回复<br/>第二行 &quot;引号&quot;`: `@某某 回复 第二行 "引号"`,
+		`<a href="/n/某某">@某某</a> 回复<br/>第二行 &quot;引号&quot;`:                                          `@某某 回复 第二行 "引号"`,
 		`<span class="url-icon"><img alt=[心] src="x.png" /></span>一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十一二三`: "一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十…",
 	}
 	for in, want := range cases {

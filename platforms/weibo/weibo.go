@@ -27,6 +27,8 @@ import (
 const Source = "weibo"
 
 // Defaults (design.md "Config"; platforms.md Part 2 §2a for the headers working clients send).
+// Rate, burst, retries and backoff in Config.Limits are for the Pacer the caller builds and passes
+// in Deps (one per platform, shared by all workers); New uses them only when Deps.Pacer is nil.
 const (
 	DefaultBaseURL = "https://m.weibo.cn"
 	// DefaultUserAgent is a mobile Safari UA: m.weibo.cn serves its JSON API to mobile browsers.
@@ -165,7 +167,7 @@ func New(cfg Config, deps platforms.Deps) (*Fetcher, error) {
 // Errors: every failure to answer is a *platforms.Fault (returned bare, so its Error() is the
 // report's detail text; its URL names the request): no uid → ReasonNotFound; ok:0
 // "这里还没有内容" or an empty first page → ReasonEmptyList; ok:-100, HTTP 432 or a redirect to
-// passport → ReasonLoginRequired; HTTP 418/403/414 after retries → ReasonRateLimited; a captcha
+// passport → ReasonLoginRequired; HTTP 418/403/414 (or 429) after retries → ReasonRateLimited; a captcha
 // body → ReasonCaptcha; other ok:0, 5xx after retries, other HTTP errors (404 included) →
 // ReasonPlatformError; unreadable bodies and created_at values → ReasonBadResponse; transport
 // errors after retries → ReasonNetwork; more than max_pages pages → ReasonTooManyPages.
@@ -313,14 +315,19 @@ func (f *Fetcher) get(ctx context.Context, uid, sinceID string) ([]byte, time.Ti
 	return body, fetched, err
 }
 
-// transient reports whether an HTTP status is worth retrying: Weibo's rate-limit statuses
-// (418, 403, 414; platforms.md Part 2 §2a) and server errors.
-func transient(status int) bool {
+// rateLimited reports Weibo's rate-limit statuses (418, 403, 414; platforms.md Part 2 §2a), plus
+// the generic 429 in case a proxy in front of base_url answers it.
+func rateLimited(status int) bool {
 	switch status {
-	case http.StatusTeapot, http.StatusForbidden, http.StatusRequestURITooLong:
+	case http.StatusTeapot, http.StatusForbidden, http.StatusRequestURITooLong, http.StatusTooManyRequests:
 		return true
 	}
-	return status >= 500
+	return false
+}
+
+// transient reports whether an HTTP status is worth retrying: rate limits and server errors.
+func transient(status int) bool {
+	return rateLimited(status) || status >= 500
 }
 
 // statusFault classifies a response by its status (and where it ended up); nil means read the
@@ -338,7 +345,7 @@ func statusFault(resp *resty.Response, requested string) *platforms.Fault {
 	switch {
 	case status == 432:
 		return &platforms.Fault{Reason: platforms.ReasonLoginRequired, Label: labelLogin, Detail: "HTTP 432"}
-	case status == http.StatusTeapot || status == http.StatusForbidden || status == http.StatusRequestURITooLong:
+	case rateLimited(status):
 		return &platforms.Fault{Reason: platforms.ReasonRateLimited, Label: labelRateLimited, Detail: fmt.Sprintf("HTTP %d", status)}
 	case status >= 300 && status < 400:
 		if strings.Contains(resp.Header().Get("Location"), "passport") {

@@ -282,6 +282,11 @@ func TestFetch(t *testing.T) {
 			wantReason: platforms.ReasonRateLimited, wantIs: platforms.ErrRateLimited, wantText: "HTTP 414", wantReqs: 3,
 		},
 		{
+			name:       "HTTP 429 from a proxy is a rate limit too",
+			pages:      map[string][]reply{"": {{status: http.StatusTooManyRequests}}},
+			wantReason: platforms.ReasonRateLimited, wantIs: platforms.ErrRateLimited, wantReqs: 3,
+		},
+		{
 			name:     "HTTP 403 then success",
 			pages:    map[string][]reply{"": {status(http.StatusForbidden, "forbidden_403.html"), recent}},
 			want:     T.Add(-3 * day),
@@ -544,4 +549,32 @@ func TestNetworkError(t *testing.T) {
 	fw.srv.Close()
 	_, err := f.Fetch(context.Background(), target(), T)
 	checkFault(t, err, platforms.ReasonNetwork, nil, "", fw.srv.URL)
+}
+
+// TestConcurrentFetches: one Fetcher is shared by every worker of a run.
+func TestConcurrentFetches(t *testing.T) {
+	fw := newFake(t, map[string][]reply{
+		"":                 {file("paging_p1.json")},
+		"4804999999999999": {file("paging_p2.json")},
+	})
+	f := newTestFetcher(t, fw, func(c *Config) { c.Cookie = "SUB=_2A25J0xConcurrentCookie" })
+	want := cstAt(2022, 8, 21, 18, 0, 0)
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			obs, err := f.Fetch(context.Background(), target(), T)
+			if err == nil && (obs.Latest == nil || !obs.Latest.Time.Equal(want)) {
+				err = errors.New("wrong answer")
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if n := len(fw.requests()); n != 16 {
+		t.Errorf("server saw %d requests, want 16", n)
+	}
 }
