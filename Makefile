@@ -18,9 +18,15 @@ test:
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 -timeout 8m $(PKGS)
 
-# The main job on the bundled sample: a district registry checked at the seed report's check
-# time, every platform request answered from bundled recordings (no network).
+# The main job on the bundled sample: a synthetic district registry checked at the seed report's
+# check time, every Weibo/Tieba/WeChat request answered from the bundled evidence recording (no
+# network), with the inspector's manual times for platforms nmaudit cannot read and a veto finding.
 demo: build
+	$(BIN) check --registry testdata/demo/registry.xlsx --replay testdata/demo/recording \
+		--observations testdata/demo/manual.csv --findings testdata/demo/findings.csv
+
+# The same district decided from hand-made observations only.
+demo-offline: build
 	$(BIN) check --registry testdata/demo/registry.xlsx --observations testdata/demo/observations.csv \
 		--findings testdata/demo/findings.csv --at $(DEMO_AT) --offline
 

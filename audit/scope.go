@@ -81,10 +81,10 @@ type Scope struct {
 	// Accounts are the accounts checked: not closed, in registry order (target-list order with
 	// a list). They point into the registry rather than copy it: a provincial registry has
 	// 10^5 rows and every copy of them costs tens of megabytes.
-	Accounts []*Account
-	Unregistered   []Unregistered
-	Duplicates     []Duplicate
-	Notices        []string
+	Accounts     []*Account
+	Unregistered []Unregistered
+	Duplicates   []Duplicate
+	Notices      []string
 }
 
 // BuildScope works out which accounts a check covers: every registry account, or with a target

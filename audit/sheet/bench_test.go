@@ -96,7 +96,7 @@ func benchRead(b *testing.B, path string, wantRows int) {
 	peak := startPeakSampler()
 	b.ReportAllocs()
 	b.ResetTimer()
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	for range b.N {
 		f, err := sheet.Open(path, sheet.Options{})
 		if err != nil {
@@ -120,12 +120,13 @@ func benchRead(b *testing.B, path string, wantRows int) {
 			b.Fatalf("read %d rows, want %d", n, wantRows)
 		}
 	}
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), cpuTime()-cpu0
 	b.StopTimer()
 	heap, total := peak()
 	b.ReportMetric(float64(wantRows)*float64(b.N)/elapsed.Seconds(), "rows/s")
 	b.ReportMetric(float64(heap)/(1<<20), "peak-heap-MB")
 	b.ReportMetric(float64(total)/(1<<20), "peak-go-MB")
+	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
 }
 
 // startPeakSampler polls heap object bytes and the runtime's total mapped memory every few

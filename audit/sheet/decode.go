@@ -2,12 +2,15 @@ package sheet
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/transform"
 )
 
 // decoded is a text file converted to UTF-8.
@@ -161,7 +164,7 @@ var replacementBOM = []byte("\uFEFF")
 // almost never contains U+FFFD) does it re-examine the lines concerned sequence by sequence to
 // tell the one legitimate encoding of U+FFFD from invalid bytes and find where they are.
 func decodeGB18030(data []byte) decoded {
-	out, err := simplifiedchinese.GB18030.NewDecoder().Bytes(data)
+	out, err := transformAll(simplifiedchinese.GB18030.NewDecoder(), data)
 	if err != nil { // not expected: the decoder substitutes rather than fails
 		return decoded{text: data, enc: EncGB18030, bad: 0, why: "cannot decode as GB18030: " + err.Error()}
 	}
@@ -174,6 +177,26 @@ func decodeGB18030(data []byte) decoded {
 		d.bad -= len(out) - len(d.text)
 	}
 	return d
+}
+
+// transformAll runs t over all of src into one buffer sized for the usual expansion (a 2-byte
+// GBK character becomes 3 bytes of UTF-8), instead of transform.Bytes's repeated doubling,
+// which for a 30 MB registry allocates several times the output size.
+func transformAll(t transform.Transformer, src []byte) ([]byte, error) {
+	out := make([]byte, 0, len(src)+len(src)/2+64)
+	for {
+		nDst, nSrc, err := t.Transform(out[len(out):cap(out)], src, true)
+		out = out[:len(out)+nDst]
+		src = src[nSrc:]
+		if err == nil {
+			return out, nil
+		}
+		if !errors.Is(err, transform.ErrShortDst) {
+			return out, err
+		}
+		// Only 0x80 (€) and invalid bytes expand threefold.
+		out = slices.Grow(out, 3*len(src)+64)
+	}
 }
 
 // checkGB18030 finds the first invalid sequence in data given its decoded form out. Lines are

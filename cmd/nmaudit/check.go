@@ -79,7 +79,14 @@ func runCheck(cmd *cobra.Command, s *streams, cfg *config.Config, opts *checkOpt
 	if opts.Record != "" && opts.Replay != "" {
 		return usageErrorf("--record and --replay cannot be used together")
 	}
-	params, err := checkParams(cfg, opts.At, s.Now)
+	at := opts.At
+	if opts.Replay != "" {
+		var err error
+		if at, err = replayDefaults(cmd, cfg, opts); err != nil {
+			return err
+		}
+	}
+	params, err := checkParams(cfg, at, s.Now)
 	if err != nil {
 		return err
 	}
@@ -90,7 +97,8 @@ func runCheck(cmd *cobra.Command, s *streams, cfg *config.Config, opts *checkOpt
 	check := &audit.Check{Params: params, Registry: in.registry, Targets: in.targets, TargetFile: opts.Accounts,
 		Observations: in.observations, Findings: in.findings, Concurrency: cfg.Concurrency}
 	if !opts.Offline {
-		fetchers, err := buildFetchers(cfg, fetchOptions{Record: opts.Record, Replay: opts.Replay, Now: s.Now, Window: params.Window.D})
+		fetchers, err := buildFetchers(cfg, fetchOptions{Record: opts.Record, Replay: opts.Replay, Now: s.Now,
+			Window: params.Window.D, CheckTime: params.CheckTime})
 		if err != nil {
 			return err
 		}
@@ -180,4 +188,36 @@ func progressBar(s *streams, quiet bool) *progressbar.ProgressBar {
 		progressbar.OptionClearOnFinish(),
 		progressbar.OptionThrottle(100*time.Millisecond),
 	)
+}
+
+// replayDefaults takes the check time and window from the recording: a replay answers the
+// recorded run's questions, so it must ask them for the same moment. A flag that contradicts
+// the recording is a usage error rather than a silently different verdict.
+func replayDefaults(cmd *cobra.Command, cfg *config.Config, opts *checkOptions) (string, error) {
+	meta, err := replayMeta(opts.Replay)
+	if err != nil {
+		return "", err
+	}
+	at := opts.At
+	if rec := meta[metaCheckTime]; rec != "" {
+		recT, err := time.Parse(time.RFC3339, rec)
+		if err != nil {
+			return "", usageErrorf("--replay %s: bad check_time %q in the recording", opts.Replay, rec)
+		}
+		if at == "" {
+			at = rec
+		} else if t, err := parseAt(at, cfg.Location, time.Now); err == nil && !t.Equal(recT) {
+			return "", usageErrorf("--at %s differs from the recording's check time %s", at, recT.In(cfg.Location).Format("2006-01-02 15:04:05"))
+		}
+	}
+	if rec := meta[metaWindow]; rec != "" {
+		if cmd.Flags().Changed("window") {
+			w, err := audit.ParseWindow(cfg.Window)
+			if err == nil && w.String() != rec {
+				return "", usageErrorf("--window %s differs from the recording's window %s", cfg.Window, rec)
+			}
+		}
+		cfg.Window = rec
+	}
+	return at, nil
 }

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
+	"github.com/nmaudit/nmaudit/audit"
 	"github.com/nmaudit/nmaudit/config"
 	"github.com/nmaudit/nmaudit/platforms"
 	"github.com/nmaudit/nmaudit/platforms/tieba"
@@ -13,10 +17,11 @@ import (
 )
 
 type fetchOptions struct {
-	Record string
-	Replay string
-	Now    func() time.Time
-	Window time.Duration
+	Record    string
+	Replay    string
+	Now       func() time.Time
+	Window    time.Duration
+	CheckTime time.Time // written into a recording, so its replay checks the same moment
 	// Transport replaces the network (tests); nil = http.DefaultTransport.
 	Transport http.RoundTripper
 }
@@ -38,6 +43,15 @@ func (f *fetchers) Close() error {
 	return errors.Join(errs...)
 }
 
+// Recording metadata keys. A replay must reproduce the recorded verdicts, so it reuses what
+// the recorded run depended on besides the exchanges themselves.
+const (
+	metaCheckTime   = "check_time"
+	metaWindow      = "window"
+	metaStartedAt   = "started_at"
+	metaCredentials = "credentials" // which credentials were configured (never their values)
+)
+
 func buildFetchers(cfg *config.Config, opts fetchOptions) (*fetchers, error) {
 	pc := cfg.Platforms
 	secrets := []platforms.Secret{pc.Weibo.Cookie, pc.Tieba.BDUSS, pc.WeChat.MPToken, pc.WeChat.MPCookie}
@@ -51,31 +65,61 @@ func buildFetchers(cfg *config.Config, opts fetchOptions) (*fetchers, error) {
 	if transport == nil {
 		transport = http.DefaultTransport
 	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	replaying := opts.Replay != ""
 	switch {
-	case opts.Replay != "":
+	case replaying:
 		rp, err := platforms.NewReplayer(opts.Replay, red)
 		if err != nil {
 			return nil, usageErrorf("--replay %s: %v", opts.Replay, err)
 		}
 		transport = rp
+		meta := rp.Meta()
+		// The recorded run's clock: WeChat's getarticletotal asks days up to "yesterday".
+		if t, err := time.Parse(time.RFC3339, meta[metaStartedAt]); err == nil {
+			now = func() time.Time { return t }
+		}
+		// Replayed requests are matched with secrets redacted, so a credential that was
+		// configured when recording only needs to be present, not real.
+		pc = withPlaceholderCredentials(pc, meta[metaCredentials])
 	case opts.Record != "":
 		rec, err := platforms.NewRecorder(opts.Record, transport, red)
 		if err != nil {
 			return nil, usageErrorf("--record %s: %v", opts.Record, err)
 		}
+		for k, v := range map[string]string{
+			metaCheckTime:   opts.CheckTime.Format(time.RFC3339),
+			metaWindow:      (audit.Window{D: opts.Window}).String(),
+			metaStartedAt:   now().Format(time.RFC3339),
+			metaCredentials: strings.Join(configuredCredentials(pc), ","),
+		} {
+			if err := rec.SetMeta(k, v); err != nil {
+				return nil, fmt.Errorf("--record %s: %w", opts.Record, err)
+			}
+		}
 		transport = rec
 		f.closers = append(f.closers, rec.Close)
 	}
 	client := &http.Client{Transport: transport}
-	now := opts.Now
-	if now == nil {
-		now = time.Now
-	}
 	deps := func(l platforms.Limits) platforms.Deps {
-		return platforms.Deps{Client: client, Pacer: platforms.NewPacer(l), Redactor: red, Now: now}
+		// Replayed answers come from disk: no rate limit and no waiting between retries (a
+		// recorded 418 is still followed by its recorded retry).
+		if replaying {
+			l.Rate = 0
+		}
+		p := platforms.NewPacer(l)
+		if replaying {
+			p.Sleep = func(context.Context, time.Duration) error { return nil }
+		}
+		return platforms.Deps{Client: client, Pacer: p, Redactor: red, Now: now}
 	}
 
-	wb, err := weibo.New(pc.Weibo, deps(pc.Weibo.Limits))
+	wbcfg := pc.Weibo
+	wbcfg.CountReposts = cfg.CountReposts
+	wb, err := weibo.New(wbcfg, deps(wbcfg.Limits))
 	if err != nil {
 		return nil, &config.Error{File: cfg.File, Key: "platforms.weibo", Msg: err.Error()}
 	}
@@ -95,4 +139,57 @@ func buildFetchers(cfg *config.Config, opts fetchOptions) (*fetchers, error) {
 	}
 	f.Registry.Register(platforms.WeChat, wc)
 	return f, nil
+}
+
+// configuredCredentials names the credentials that are set (for the recording's metadata).
+func configuredCredentials(pc config.Platforms) []string {
+	var out []string
+	add := func(name string, s platforms.Secret) {
+		if s != "" {
+			out = append(out, name)
+		}
+	}
+	add("weibo.cookie", pc.Weibo.Cookie)
+	add("tieba.bduss", pc.Tieba.BDUSS)
+	add("wechat.mp_token", pc.WeChat.MPToken)
+	add("wechat.mp_cookie", pc.WeChat.MPCookie)
+	for _, app := range pc.WeChat.Apps {
+		add("wechat.app:"+app.Account, app.AppSecret)
+	}
+	return out
+}
+
+// withPlaceholderCredentials fills every credential the recording had configured, but the
+// current config lacks, with a placeholder, so adapters take the same routes they took when
+// recording (a secret is never needed on replay: it was redacted from the recording).
+func withPlaceholderCredentials(pc config.Platforms, recorded string) config.Platforms {
+	had := map[string]bool{}
+	for _, name := range strings.Split(recorded, ",") {
+		had[name] = true
+	}
+	fill := func(name string, s *platforms.Secret) {
+		if had[name] && *s == "" {
+			*s = platforms.Redacted
+		}
+	}
+	fill("weibo.cookie", &pc.Weibo.Cookie)
+	fill("tieba.bduss", &pc.Tieba.BDUSS)
+	fill("wechat.mp_token", &pc.WeChat.MPToken)
+	fill("wechat.mp_cookie", &pc.WeChat.MPCookie)
+	apps := append([]wechat.App(nil), pc.WeChat.Apps...)
+	for i := range apps {
+		fill("wechat.app:"+apps[i].Account, &apps[i].AppSecret)
+	}
+	pc.WeChat.Apps = apps
+	return pc
+}
+
+// replayMeta reads a recording's metadata before the run starts (its check time and window
+// become the run's defaults).
+func replayMeta(dir string) (map[string]string, error) {
+	ix, err := platforms.ReadIndex(dir)
+	if err != nil {
+		return nil, usageErrorf("--replay %s: not a recording folder (%v)", dir, err)
+	}
+	return ix.Meta, nil
 }

@@ -15,8 +15,9 @@ import (
 )
 
 // The response shapes, limited to the fields the contract reads (platforms.md Part 1, and the
-// sample in Part 2 §2a). retweeted_status is deliberately absent: a repost counts at its own
-// created_at, and leaving the original out means its time can neither be used nor break parsing.
+// sample in Part 2 §2a). retweeted_status is kept raw, never parsed: a repost counts at its own
+// created_at, so the original's time can neither be used nor break parsing; only its presence
+// matters (count_reposts: false leaves reposts out).
 type envelope struct {
 	OK   *flexInt        `json:"ok"`
 	Msg  flexString      `json:"msg"`
@@ -48,7 +49,14 @@ type mblog struct {
 	Title     *struct {
 		Text string `json:"text"`
 	} `json:"title"`
-	Text string `json:"text"`
+	Text      string          `json:"text"`
+	Retweeted json.RawMessage `json:"retweeted_status"`
+}
+
+// isRepost reports whether the post reposts another.
+func (m *mblog) isRepost() bool {
+	r := bytes.TrimSpace(m.Retweeted)
+	return len(r) > 0 && !bytes.Equal(r, []byte("null"))
 }
 
 const (
@@ -69,7 +77,7 @@ var utf8BOM = []byte("\xef\xbb\xbf")
 
 // parsePage reads one getIndex response body (already known to be HTTP 2xx). Relative created_at
 // values resolve against fetched. Any body that is not a readable list of posts is a Fault.
-func parsePage(body []byte, fetched time.Time) (page, *platforms.Fault) {
+func parsePage(body []byte, fetched time.Time, skipReposts bool) (page, *platforms.Fault) {
 	b := bytes.TrimSpace(bytes.TrimPrefix(body, utf8BOM))
 	if len(b) == 0 || b[0] != '{' {
 		// Weibo's blocks and error pages are HTML with status 200; never read them as a list.
@@ -102,7 +110,7 @@ func parsePage(body []byte, fetched time.Time) (page, *platforms.Fault) {
 		return page{}, platforms.Faultf(platforms.ReasonBadResponse, "data 无法解析：%v", err)
 	}
 	var pg page
-	if fault := collect(cl.Cards, 0, fetched, &pg.posts); fault != nil {
+	if fault := collect(cl.Cards, 0, fetched, skipReposts, &pg.posts); fault != nil {
 		return page{}, fault
 	}
 	pg.sinceID = strings.TrimSpace(string(cl.CardlistInfo.SinceID))
@@ -111,7 +119,7 @@ func parsePage(body []byte, fetched time.Time) (page, *platforms.Fault) {
 
 // collect appends the posts among cards: card_type 9 is a post, card_type 11 a group whose every
 // member is walked (not just the first, as some crawlers do). Other card types are not posts.
-func collect(cards []card, depth int, fetched time.Time, out *[]platforms.Post) *platforms.Fault {
+func collect(cards []card, depth int, fetched time.Time, skipReposts bool, out *[]platforms.Post) *platforms.Fault {
 	if depth > maxDepth {
 		return platforms.NewFault(platforms.ReasonBadResponse, "card_group 嵌套过深")
 	}
@@ -123,13 +131,16 @@ func collect(cards []card, depth int, fetched time.Time, out *[]platforms.Post) 
 				// could skip the newest post.
 				return platforms.Faultf(platforms.ReasonBadResponse, "card_type 9 没有 mblog（itemid %s）", string(c.ItemID))
 			}
+			if skipReposts && c.Mblog.isRepost() {
+				continue
+			}
 			p, fault := toPost(c, fetched)
 			if fault != nil {
 				return fault
 			}
 			*out = append(*out, p)
 		case cardGroup:
-			if fault := collect(c.CardGroup, depth+1, fetched, out); fault != nil {
+			if fault := collect(c.CardGroup, depth+1, fetched, skipReposts, out); fault != nil {
 				return fault
 			}
 		}

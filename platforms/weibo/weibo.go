@@ -42,15 +42,19 @@ type Config struct {
 	Cookie           platforms.Secret `mapstructure:"cookie"`     // visitor or logged-in cookie (SUB=…; SUBP=…)
 	UserAgent        string           `mapstructure:"user_agent"` // default: a mobile Safari UA
 	platforms.Limits `mapstructure:",squash"`
+	// CountReposts counts reposts as the account posting (platforms.md §0: they are). It is
+	// the top-level count_reposts setting, set by the caller; default true.
+	CountReposts bool `mapstructure:"-"`
 }
 
 // DefaultConfig returns the design.md defaults: base_url https://m.weibo.cn, rate 1, burst 1,
 // timeout 15s, retries 3, backoff 1s, max_pages 10.
 func DefaultConfig() Config {
 	return Config{
-		BaseURL:   DefaultBaseURL,
-		UserAgent: DefaultUserAgent,
-		Limits:    platforms.DefaultLimits(1, 1),
+		BaseURL:      DefaultBaseURL,
+		UserAgent:    DefaultUserAgent,
+		CountReposts: true,
+		Limits:       platforms.DefaultLimits(1, 1),
 	}
 }
 
@@ -200,7 +204,7 @@ func (f *Fetcher) Fetch(ctx context.Context, t platforms.Target, checkTime time.
 		if err != nil {
 			return platforms.Observation{}, f.fail(ctx, uid, err, raw)
 		}
-		pg, fault := parsePage(body, fetched)
+		pg, fault := parsePage(body, fetched, !f.cfg.CountReposts)
 		if fault != nil {
 			if page > 1 {
 				fault.Detail = joinDetail(fault.Detail, fmt.Sprintf("第 %d 页", page))

@@ -578,3 +578,25 @@ func TestConcurrentFetches(t *testing.T) {
 		t.Errorf("server saw %d requests, want 16", n)
 	}
 }
+
+// TestCountRepostsOff checks that count_reposts: false leaves reposts out: the same page that
+// gives the repost's time by default gives the older original post instead.
+func TestCountRepostsOff(t *testing.T) {
+	for _, c := range []struct {
+		count bool
+		want  time.Time
+	}{
+		{true, cstAt(2022, 8, 20, 8, 0, 0)},
+		{false, cstAt(2022, 8, 10, 9, 12, 45)},
+	} {
+		fw := newFake(t, map[string][]reply{"": {file("repost_older_original.json")}})
+		f := newTestFetcher(t, fw, func(cfg *Config) { cfg.CountReposts = c.count })
+		obs, err := f.Fetch(context.Background(), target(), T)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if obs.Latest == nil || !obs.Latest.Time.Equal(c.want) {
+			t.Errorf("count_reposts=%v: latest = %v, want %v", c.count, obs.Latest, c.want)
+		}
+	}
+}

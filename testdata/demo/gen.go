@@ -71,6 +71,19 @@ func main() {
 	must(sheettest.WriteXLSX("testdata/demo/registry.xlsx", reg))
 	must(sheettest.WriteCSV("testdata/demo/registry-gbk.csv", reg, "gb18030"))
 	must(sheettest.WriteCSV("testdata/demo/observations.csv", obs, "utf-8-bom"))
+	// manual.csv: what an inspector looked up by hand for the platforms nmaudit cannot read
+	// (抖音, 今日头条, 快手 …); `make demo` uses it beside the replayed platform answers.
+	manual := [][]string{obs[0]}
+	for _, a := range accts {
+		switch a.typ {
+		case "新浪微博", "微博", "微信公众号", "微信订阅号", "微信服务号", "其他+百度贴吧", "百度贴吧":
+			continue
+		}
+		if a.latest != "" {
+			manual = append(manual, []string{a.name, a.typ, a.latest, "人工核对"})
+		}
+	}
+	must(sheettest.WriteCSV("testdata/demo/manual.csv", manual, "utf-8-bom"))
 	must(sheettest.WriteCSV("testdata/demo/findings.csv", findings, "utf-8-bom"))
 }
 
