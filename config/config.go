@@ -32,6 +32,7 @@ type Config struct {
 	Concurrency    int            `mapstructure:"concurrency"`
 	Registry       Registry       `mapstructure:"registry"`
 	Report         Report         `mapstructure:"report"`
+	Levels         Levels         `mapstructure:"levels"`
 	Store          Store          `mapstructure:"store"`
 	Platforms      Platforms      `mapstructure:"platforms"`
 	File           string         `mapstructure:"-"` // the config file read, "" when none
@@ -48,6 +49,13 @@ type Registry struct {
 type Report struct {
 	RateDecimals int               `mapstructure:"rate_decimals"`
 	LevelLabels  map[string]string `mapstructure:"level_labels"`
+}
+
+// Levels configures how an account's level stratum is decided when the registry has no level
+// column (audit.LevelResolver): Overrides maps an exact owner name (开设主体) to its level, for
+// units the owner-name inference gets wrong.
+type Levels struct {
+	Overrides map[string]string `mapstructure:"overrides"`
 }
 
 // Store configures the history database.
@@ -187,6 +195,14 @@ func (c *Config) validate() error {
 	}
 	if c.Report.RateDecimals < 0 || c.Report.RateDecimals > 4 {
 		return bad("report.rate_decimals", "must be 0 to 4")
+	}
+	if _, err := audit.NewLevelResolver(c.Levels.Overrides); err != nil {
+		return bad("levels.overrides", "%v", err)
+	}
+	for l := range c.Report.LevelLabels {
+		if _, ok := audit.CanonicalLevel(l); !ok {
+			return bad("report.level_labels."+l, "not a level (known: %s)", strings.Join(audit.CanonicalLevels, ", "))
+		}
 	}
 	for field := range c.Registry.Columns {
 		switch audit.Field(field) {

@@ -42,6 +42,16 @@ registry:
 report:
   # Decimals of percentages in reports (1 → 1.8%).
   rate_decimals: 1
+  # Level names in the inspection report (nmaudit report), by canonical level.
+  level_labels: {}
+  #   县(区)部门及镇(街道): 县区镇（街道办）及县级部门
+
+levels:
+  # Level of units whose name does not say it (nmaudit infers the level from the owner's name
+  # when the registry has no 层级 column): exact 开设主体 → 市级政府, 县(区)政府, 市级部门 or
+  # 县(区)部门及镇(街道).
+  overrides: {}
+  #   汉中经济技术开发区管理委员会: 县(区)政府
 
 store:
   # History database; default $XDG_DATA_HOME/nmaudit/nmaudit.db.

@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Secret holds a credential (cookie, token, BDUSS, AppSecret). It prints as a mask in every
@@ -48,6 +49,7 @@ func IsSecretParam(name string) bool { return secretParams[strings.ToLower(name)
 // Every string that leaves nmaudit (logs, errors, recordings, reports) and may contain request
 // data goes through one.
 type Redactor struct {
+	mu      sync.RWMutex
 	secrets []string // longest first, so a secret containing another is removed whole
 }
 
@@ -78,14 +80,18 @@ func NewRedactor(secrets ...Secret) *Redactor {
 	return &Redactor{secrets: list}
 }
 
-// Add registers more secret values (e.g. an access token obtained at run time).
+// Add registers more secret values (e.g. an access token obtained at run time). It is safe to
+// call while other goroutines redact.
 func (r *Redactor) Add(secrets ...Secret) {
 	if r == nil {
 		return
 	}
 	more := NewRedactor(secrets...)
-	r.secrets = append(r.secrets, more.secrets...)
-	sort.Slice(r.secrets, func(i, j int) bool { return len(r.secrets[i]) > len(r.secrets[j]) })
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	list := append(append([]string(nil), r.secrets...), more.secrets...)
+	sort.Slice(list, func(i, j int) bool { return len(list[i]) > len(list[j]) })
+	r.secrets = list
 }
 
 // String replaces every known secret value in s.
@@ -93,7 +99,10 @@ func (r *Redactor) String(s string) string {
 	if r == nil {
 		return s
 	}
-	for _, v := range r.secrets {
+	r.mu.RLock()
+	secrets := r.secrets
+	r.mu.RUnlock()
+	for _, v := range secrets {
 		if strings.Contains(s, v) {
 			s = strings.ReplaceAll(s, v, Redacted)
 		}
