@@ -33,7 +33,7 @@ demo-offline: build
 # Benchmarks: import + normalisation + classification of a generated 200,000-row registry
 # (xlsx and GBK CSV), and the sheet reader alone. Figures go in the closing notes.
 bench:
-	NMAUDIT_BENCH_LARGE=1 $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./audit/ ./audit/sheet/
+	NMAUDIT_BENCH_LARGE=1 $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./audit/ ./audit/sheet/ ./cmd/nmaudit/
 
 bench-quick:
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./audit/ ./audit/sheet/
@@ -48,3 +48,16 @@ lint:
 
 clean:
 	rm -rf bin
+
+# The HTML inspection report opened in headless Chromium (Debian's chromium package), offline:
+# the test renders the seed-shaped sample's report and checks that the charts drew (the bars
+# are in the browser's DOM, and the screenshot shows them). Chromium and a CJK font are
+# installed with apt-get when missing (needs root). The page and its screenshot are kept in
+# bin/report-check/ for a person to look at.
+.PHONY: report-check
+report-check:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing chromium (apt-get)…"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-wqy-zenhei; }
+	NMAUDIT_CHROMIUM=$$(command -v chromium) NMAUDIT_REQUIRE_CHROMIUM=1 NMAUDIT_REPORT_OUT=$(CURDIR)/bin/report-check \
+		$(GO) test -count=1 -run 'TestInspectionHTMLInChromium' -v ./audit/report/

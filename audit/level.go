@@ -127,8 +127,9 @@ func parseUnit(owner string) unitName {
 	} else if n, ok := divisionAt(r, 2, 10, "市县区旗镇乡", "自治州"); ok {
 		u.city, r = string(r[:n]), r[n:]
 	}
-	// A development zone: everything up to the first 区, if that ends like a zone name.
-	if i := slices.Index(r, '区'); i >= 0 && i < 14 {
+	// A development zone: everything up to the first 区, if that ends like a zone name and is
+	// not inside a county (城固县经济开发区 is the county's).
+	if i := slices.Index(r, '区'); i >= 0 && i < 14 && !containsAny(r[:i], "县旗") {
 		if tok := string(r[:i+1]); hasAnySuffix(tok, zoneSuffixes) {
 			u.zone, r = tok, r[i+1:]
 		}
@@ -152,8 +153,8 @@ func parseUnit(owner string) unitName {
 
 // countyAt returns the length of the county-level division r starts with, or 0. The first
 // 县, 区 or 旗 (or, after a city, 市) decides: 1–4 characters before 县 or 旗 (洋县, 城固县),
-// 2–4 before 区 (汉台区) or 市 (a county-level city under its prefecture), up to 14 before
-// an autonomous county's 自治县/自治旗.
+// 2–4 before 区 (汉台区), exactly 2 before 市 (a county-level city under its prefecture), up
+// to 14 before an autonomous county's 自治县/自治旗.
 func countyAt(r []rune, afterCity bool) int {
 	ends := "县区旗"
 	if afterCity {
@@ -168,7 +169,11 @@ func countyAt(r []rune, afterCity bool) int {
 		return i + 1
 	case (c == '县' || c == '旗') && i >= 1 && i <= 4:
 		return i + 1
-	case (c == '区' || c == '市') && i >= 2 && i <= 4:
+	case c == '区' && i >= 2 && i <= 4:
+		return i + 1
+	case c == '市' && i == 2:
+		// County-level cities are two characters and 市 (旬阳市, 韩城市); allowing more would take
+		// 数字城市 or 汉江城市 in a department's name for a city.
 		return i + 1
 	}
 	return 0

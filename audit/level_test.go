@@ -73,11 +73,17 @@ var levelCases = []struct {
 	{"紫阳县城关镇", LevelCountyDept},
 	{"汉中市汉台区龙江街道办事处", LevelCountyDept},
 	{"汉滨区卫生健康局", LevelCountyDept},
+	{"城固县经济开发区管理委员会", LevelCountyDept}, // a county's zone
+	{"南郑区汉山工业园区管委会", LevelCountyDept},
 	// No stratum: provincial units, and names that say nothing about their level.
 	{"陕西省公安厅", ""},
 	{"陕西省人民政府办公厅", ""},
 	{"陕西省西咸新区管理委员会", ""},
 	{"汉江水利水电集团", ""},
+	{"宁夏回族自治区人民政府", ""},
+	{"紫阳县", LevelCountyGov},
+	{"镇坪县曾家镇", LevelCountyDept},
+	{"积石山保安族东乡族撒拉族自治县人民政府", LevelCountyGov}, // an autonomous county's long name
 }
 
 func TestInferLevel(t *testing.T) {

@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/width"
 )
 
 // The words the sample files print, in one place.
@@ -140,31 +140,18 @@ func (s *Sample) WriteXLSX(w io.Writer) error {
 			return err
 		}
 	}
-	table := [][]string{{byLabels[s.By], colRequested, colAvailable, colDrawn}}
+	// The strata table under the items, counts as numbers.
+	start := len(plan) + 2
+	table := [][]any{{byLabels[s.By], colRequested, colAvailable, colDrawn}}
 	avail := 0
 	for _, st := range s.Strata {
-		table = append(table, []string{st.Name, st.Requested, strconv.Itoa(st.Available), strconv.Itoa(st.Drawn)})
+		table = append(table, []any{st.Name, st.Requested, st.Available, st.Drawn})
 		avail += st.Available
 	}
-	start := len(plan) + 2
+	table = append(table, []any{planTotal, "", avail, s.Total()})
 	for i, row := range table {
-		for j, v := range row {
-			cell, _ := excelize.CoordinatesToCellName(j+1, start+i)
-			var err error
-			if n, convErr := strconv.Atoi(v); convErr == nil && i > 0 && j >= 2 {
-				err = f.SetCellInt(SheetPlan, cell, int64(n))
-			} else {
-				err = f.SetCellStr(SheetPlan, cell, v)
-			}
-			if err != nil {
-				return err
-			}
-		}
-	}
-	totalRow := start + len(table)
-	for j, v := range []any{planTotal, "", avail, s.Total()} {
-		cell, _ := excelize.CoordinatesToCellName(j+1, totalRow)
-		if err := f.SetCellValue(SheetPlan, cell, v); err != nil {
+		cell, _ := excelize.CoordinatesToCellName(1, start+i)
+		if err := f.SetSheetRow(SheetPlan, cell, &row); err != nil {
 			return err
 		}
 	}
@@ -219,13 +206,15 @@ func writeRows(f *excelize.File, sheetName string, rows [][]string, headerStyle 
 	return nil
 }
 
-// textWidth approximates a cell's width in Excel units: a CJK character is two.
+// textWidth approximates a cell's width in Excel units: wide and full-width characters (汉字,
+// （）) count two.
 func textWidth(s string) int {
 	w := 0
 	for _, r := range s {
-		if r >= 0x1100 && utf8.RuneLen(r) >= 3 {
+		switch width.LookupRune(r).Kind() {
+		case width.EastAsianWide, width.EastAsianFullwidth:
 			w += 2
-		} else {
+		default:
 			w++
 		}
 	}

@@ -117,6 +117,8 @@ func TestGBKTrap(t *testing.T) {
 		{"gbk", gbk(t, "账号名称,账号类型\r\n汉中公安,新浪微博\r\n"), sheet.EncGB18030, []string{"汉中公安", "新浪微博"}, 2},
 		{"gbk euro sign 0x80 (code page 936)", append(gbk(t, "名称,金额\r\n汉中,"), 0x80, '5', '\r', '\n'), sheet.EncGB18030, []string{"汉中", "€5"}, 2},
 		{"gbk only in the last row", late.Bytes(), sheet.EncGB18030, []string{"汉中公安", "新浪微博"}, 3002},
+		{"gbk with traditional characters (no false mixed-encoding alarm)", gbk(t, "名稱,備註\r\n臺灣後龍鎮公所,臉書粉絲專頁歡迎關注龜兔賽跑鬱鬱蔥蔥\r\n"), sheet.EncGB18030,
+			[]string{"臺灣後龍鎮公所", "臉書粉絲專頁歡迎關注龜兔賽跑鬱鬱蔥蔥"}, 2},
 		{"ascii is utf-8", []byte("a,b\n1,2\n"), sheet.EncUTF8, []string{"1", "2"}, 2},
 	}
 	for _, tt := range tests {
@@ -233,6 +235,8 @@ func TestUndecodable(t *testing.T) {
 			3, 2, "账号类型", "0xB9"},
 		{"utf-8 BOM then GBK", cat([]byte{0xEF, 0xBB, 0xBF}, []byte(header+multi), gbk(t, "城固发布,微信,正常\r\n")),
 			3, 1, "账号名称", "not valid UTF-8 although the file starts with a UTF-8 BOM"},
+		{"a GBK cell in a UTF-8 file", cat([]byte(header+multi+"城固发布,微信订阅号,正常运行\r\n略阳融媒,"), gbk(t, "抖音"), []byte(",正常运行\r\n")),
+			4, 2, "账号类型", "most of the file is UTF-8: the file mixes encodings"},
 		{"NUL byte", []byte(header + "汉中,微\x00博,正常\r\n"),
 			2, 2, "账号类型", "NUL byte"},
 		{"utf-16 unpaired surrogate", cat(utf16le(t, "名称\t类型\r\n汉中\t", true), []byte{0x00, 0xD8}, utf16le(t, "x\r\n", false)),

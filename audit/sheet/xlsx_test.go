@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -236,14 +237,23 @@ func TestWorkbookWithWrongExtension(t *testing.T) {
 }
 
 // Close must remove the temporary files excelize unpacks large worksheets into (a worksheet
-// over 16 MB of XML is streamed from a temp file rather than held in memory).
+// over 4 MB of XML is streamed from a temp file rather than held in memory).
 func TestCloseRemovesTempFiles(t *testing.T) {
 	if testing.Short() {
-		t.Skip("writes a 30,000-row workbook")
+		t.Skip("writes a 5 MB worksheet")
 	}
 	tmp := t.TempDir()
 	p := filepath.Join(t.TempDir(), "big.xlsx")
-	must(t, sheettest.WriteRegistryXLSX(p, 30000, 1))
+	wb := excelize.NewFile()
+	sw, err := wb.NewStreamWriter("Sheet1")
+	must(t, err)
+	long := strings.Repeat("政务新媒体", 70) // 1 KB of inline string per cell
+	for i := 1; i <= 1000; i++ {
+		must(t, sw.SetRow("A"+strconv.Itoa(i), []any{i, long, long, long, long, long}))
+	}
+	must(t, sw.Flush())
+	must(t, wb.SaveAs(p))
+	must(t, wb.Close())
 	t.Setenv("TMPDIR", tmp)
 	f, err := sheet.Open(p, sheet.Options{})
 	must(t, err)
@@ -256,8 +266,8 @@ func TestCloseRemovesTempFiles(t *testing.T) {
 			break
 		}
 	}
-	if n != 30001 {
-		t.Errorf("read %d rows, want 30001", n)
+	if n != 1000 {
+		t.Errorf("read %d rows, want 1000", n)
 	}
 	must(t, f.Close())
 	if n := countTemp(t, tmp); n != 0 {
@@ -272,4 +282,71 @@ func countTemp(t testing.TB, dir string) int {
 	ents, err := os.ReadDir(dir)
 	must(t, err)
 	return len(ents)
+}
+
+// A workbook saved the way Excel saves it (shared strings) with a string table over 4 MB: the
+// table is read from a temporary file, and every cell must still come back right.
+func TestLargeSharedStrings(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes a 5 MB string table")
+	}
+	want := sheettest.RegistryRows(2000, 3)
+	for i := 1; i < len(want); i++ { // a long, unique 备注 per row fills the string table
+		want[i] = append(want[i], strings.Repeat("备注说明", 200)+strconv.Itoa(i))
+	}
+	p := filepath.Join(t.TempDir(), "sst.xlsx")
+	must(t, sheettest.WriteXLSX(p, want))
+	zr, err := zip.OpenReader(p)
+	must(t, err)
+	var sst uint64
+	for _, f := range zr.File {
+		if f.Name == "xl/sharedStrings.xml" {
+			sst = f.UncompressedSize64
+		}
+	}
+	zr.Close()
+	if sst <= 4<<20 {
+		t.Fatalf("shared strings %d bytes: too small to leave memory", sst)
+	}
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	f, rows := readAll(t, p, sheet.Options{})
+	if countTemp(t, tmp) == 0 {
+		t.Error("the string table was not unpacked to a temporary file")
+	}
+	must(t, f.Close())
+	if n := countTemp(t, tmp); n != 0 {
+		t.Errorf("%d temp files left after Close", n)
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("%d rows, want %d", len(rows), len(want))
+	}
+	for i, r := range rows {
+		if r.Num != i+1 || strings.Join(r.Cells, "|") != strings.Join(want[i], "|") {
+			t.Fatalf("row %d: %d %q, want %q", i+1, r.Num, r.Cells, want[i])
+		}
+	}
+}
+
+// Excel for Mac's 1904 date system counts from 1904-01-01: the same serial is 1462 days later
+// than in the 1900 system, so File.SerialTime must follow the workbook's setting.
+func TestDate1904(t *testing.T) {
+	cst := time.FixedZone("CST", 8*3600)
+	wb := excelize.NewFile()
+	defer wb.Close()
+	yes := true
+	must(t, wb.SetWorkbookProps(&excelize.WorkbookPropsOptions{Date1904: &yes}))
+	must(t, wb.SetSheetRow("Sheet1", "A1", &[]any{"最近更新时间"}))
+	must(t, wb.SetCellFloat("Sheet1", "A2", 43333.75, -1, 64))
+	p := filepath.Join(t.TempDir(), "mac.xlsx")
+	must(t, wb.SaveAs(p))
+
+	f, rows := readAll(t, p, sheet.Options{})
+	if !f.Date1904() {
+		t.Fatal("Date1904 = false for a 1904-system workbook")
+	}
+	got, ok := f.SerialTime(rows[1].Cells[0], cst)
+	if want := time.Date(2022, 8, 22, 18, 0, 0, 0, cst); !ok || !got.Equal(want) {
+		t.Errorf("SerialTime(%s) = %v, %v; want %v", rows[1].Cells[0], got, ok, want)
+	}
 }

@@ -153,6 +153,7 @@ const (
 	KindLocked        // another process held the lock longer than the busy timeout
 	KindFull          // the disk (or the database's size limit) is full
 	KindReadOnly      // the file or its folder cannot be written
+	KindIO            // a read or write failed (a full or failing disk, a file size limit)
 )
 
 // Error is a store failure, naming the database file. Its message is one line.
@@ -179,6 +180,8 @@ func (e *Error) Error() string {
 		what = "cannot write, the disk is full (" + oneLine(e.Err) + ")"
 	case KindReadOnly:
 		what = "cannot write to the database (" + oneLine(e.Err) + ")"
+	case KindIO:
+		what = "a disk read or write failed (" + oneLine(e.Err) + "); is the disk full or failing?"
 	default:
 		what = oneLine(e.Err)
 	}
@@ -202,6 +205,7 @@ const (
 	sqliteBusy     = 5
 	sqliteLocked   = 6
 	sqliteReadOnly = 8
+	sqliteIOErr    = 10
 	sqliteCorrupt  = 11
 	sqliteFull     = 13
 	sqliteCantOpen = 14
@@ -229,6 +233,8 @@ func classify(err error) Kind {
 			return KindFull
 		case sqliteReadOnly, sqlitePerm, sqliteCantOpen:
 			return KindReadOnly
+		case sqliteIOErr:
+			return KindIO
 		}
 	}
 	switch {

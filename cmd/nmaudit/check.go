@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nmaudit/nmaudit/audit"
-	"github.com/nmaudit/nmaudit/audit/report"
 	"github.com/nmaudit/nmaudit/config"
 )
 
@@ -28,6 +27,7 @@ type checkOptions struct {
 	Concurrency  int
 	Quiet        bool
 	report       reportFlags
+	history      historyFlags // --resume (db.go)
 }
 
 var checkFormats = []string{"table", "json", "csv", "md", "xlsx"}
@@ -40,13 +40,13 @@ func newCheckCmd(s *streams) *cobra.Command {
 		Example: `  nmaudit check --registry 信息报送系统导出.xlsx --at 2022-08-22
   nmaudit check --registry reg.csv --accounts 抽查名单.xlsx --format json | jq .summary
   nmaudit check --registry reg.xlsx --offline --observations 人工记录.xlsx --format xlsx -o 检查结果.xlsx`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Args: cobra.MaximumNArgs(1), // RUN, with --resume
+		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := loadConfig(cmd, map[string]string{"window": "window", "concurrency": "concurrency"})
 			if err != nil {
 				return err
 			}
-			return runCheck(cmd, s, cfg, opts)
+			return runCheck(cmd, s, cfg, opts, args)
 		},
 	}
 	f := cmd.Flags()
@@ -63,10 +63,17 @@ func newCheckCmd(s *streams) *cobra.Command {
 	f.IntVar(&opts.Concurrency, "concurrency", 4, "parallel fetches per platform (each platform keeps its own rate limit)")
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress bar")
 	opts.report.register(f, checkFormats)
+	opts.history.register(f)
 	return cmd
 }
 
-func runCheck(cmd *cobra.Command, s *streams, cfg *config.Config, opts *checkOptions) error {
+func runCheck(cmd *cobra.Command, s *streams, cfg *config.Config, opts *checkOptions, args []string) error {
+	// The run is recorded in the history store; --resume fills opts from the run it continues.
+	h, err := openCheckHistory(cmd, s, cfg, opts, args)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
 	if opts.Registry == "" {
 		return usageErrorf("--registry FILE is required")
 	}
@@ -112,7 +119,7 @@ func runCheck(cmd *cobra.Command, s *streams, cfg *config.Config, opts *checkOpt
 		}
 		defer bar.Finish()
 	}
-	res, err := check.Run(cmd.Context())
+	res, err := h.check(cmd.Context(), check)
 	if err != nil {
 		return err
 	}
@@ -120,7 +127,7 @@ func runCheck(cmd *cobra.Command, s *streams, cfg *config.Config, opts *checkOpt
 		fmt.Fprintln(s.Err, "注意:", n)
 	}
 	return opts.report.write(s.Out, func(w io.Writer) error {
-		return report.Check(w, opts.report.Format, res, reportOptions(cfg))
+		return h.render(w, opts.report.Format, res, reportOptions(cfg))
 	})
 }
 

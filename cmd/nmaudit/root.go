@@ -104,8 +104,10 @@ accounts, fetches each account's latest post time from its platform, classifies 
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().String("config", "", "config file (default ./nmaudit.yaml, then $XDG_CONFIG_HOME/nmaudit/config.yaml)")
+	root.PersistentFlags().String("db", "", "history database (default config store.path, then $XDG_DATA_HOME/nmaudit/nmaudit.db)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(newCheckCmd(s), newReconcileCmd(s), newConfigCmd(s), newVersionCmd(s))
+	root.AddCommand(newCheckCmd(s), newReconcileCmd(s), newConfigCmd(s), newVersionCmd(s), newSampleCmd(s), newReportCmd(s))
+	root.AddCommand(newRunsCmd(s), newShowCmd(s), newRecheckCmd(s), newDiffCmd(s), newLedgerCmd(s))
 	// Unknown subcommands and bad arguments are usage errors too.
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
