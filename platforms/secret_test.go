@@ -28,8 +28,8 @@ func TestRedactor(t *testing.T) {
 	r := NewRedactor("SUB=abcdef123456; SUBP=zyxwvu987654", "tok 1/2", "")
 	cases := map[string]string{
 		"cookie SUB=abcdef123456; SUBP=zyxwvu987654 sent": "cookie REDACTED sent",
-		"echo zyxwvu987654":                               "echo REDACTED",
-		"q=tok+1%2F2&x=1":                                 "q=REDACTED&x=1",
+		"echo zyxwvu987654": "echo REDACTED",
+		"q=tok+1%2F2&x=1":   "q=REDACTED&x=1",
 	}
 	for in, want := range cases {
 		if got := r.String(in); got != want {

@@ -161,7 +161,7 @@ type fetchSimRun struct {
 	cpu         time.Duration // this process (the client) during check.Run
 	simCPU      time.Duration // the simulator process while it served the run
 	dials       int64
-	clientBurst map[string]float64 // per platform, see fetchSimSends.burst
+	clientBurst map[string]float64       // per platform, see fetchSimSends.burst
 	lastSend    map[string]time.Duration // per platform, when its last request left (from the start)
 }
 
