@@ -171,6 +171,8 @@ func TestCSVShapes(t *testing.T) {
 			[]int{1, 2}, [][]string{{"a,b", "c"}, {"1", "2"}}},
 		{"single column", "a.csv", "名称\n汉中公安\n",
 			[]int{1, 2}, [][]string{{"名称"}, {"汉中公安"}}},
+		{"an .xls that is really TAB-separated text (web-system export)", "a.xls", "名称\t类型\r\n汉中\t微博\r\n",
+			[]int{1, 2}, [][]string{{"名称", "类型"}, {"汉中", "微博"}}},
 		{"unknown extension is sniffed as text", "registry.dat", "a,b\n1,2\n",
 			[]int{1, 2}, [][]string{{"a", "b"}, {"1", "2"}}},
 	}
