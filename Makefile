@@ -30,6 +30,13 @@ demo-offline: build
 	$(BIN) check --registry testdata/demo/registry.xlsx --observations testdata/demo/observations.csv \
 		--findings testdata/demo/findings.csv --at $(DEMO_AT) --offline
 
+# The history store: a check of 300 accounts against a local platform simulator killed with
+# SIGKILL part way and resumed (no account decided before the kill is fetched again), then
+# ledger, recheck and diff on those runs. A fresh $$XDG_DATA_HOME: the store needs no set-up.
+.PHONY: demo-history
+demo-history: build
+	BIN=$(BIN) GO=$(GO) sh testdata/store/demo-history.sh
+
 # Benchmarks: import + normalisation + classification of a generated 200,000-row registry
 # (xlsx and GBK CSV), and the sheet reader alone. Figures go in the closing notes.
 bench:

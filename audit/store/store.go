@@ -50,6 +50,7 @@ type Store struct {
 	db   *sql.DB
 	path string
 	opt  Options
+	save saveStmts // prepared on the first SaveVerdict (verdicts are saved one at a time)
 }
 
 // DefaultPath is $XDG_DATA_HOME/nmaudit/nmaudit.db, with ~/.local/share when XDG_DATA_HOME is
@@ -137,6 +138,11 @@ func (s *Store) Path() string { return s.path }
 func (s *Store) Close() error {
 	if s == nil || s.db == nil {
 		return nil
+	}
+	for _, st := range []*sql.Stmt{s.save.finished, s.save.remove, s.save.verdict, s.save.evidence} {
+		if st != nil {
+			st.Close()
+		}
 	}
 	return s.db.Close()
 }

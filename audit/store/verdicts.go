@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/nmaudit/nmaudit/audit"
@@ -23,9 +24,12 @@ func (s *Store) SaveVerdict(ctx context.Context, runID string, index int, v audi
 		return s.fail("save verdict", err)
 	}
 	problems, _ := json.Marshal(nonNil(v.Problems))
+	if err := s.prepareSave(ctx); err != nil {
+		return s.fail("save verdict", err)
+	}
 	return s.exec(ctx, "save verdict", func(tx *sql.Tx) error {
 		var finished bool
-		if err := tx.QueryRowContext(ctx, "SELECT finished FROM runs WHERE id = ?", runID).Scan(&finished); err != nil {
+		if err := tx.StmtContext(ctx, s.save.finished).QueryRowContext(ctx, runID).Scan(&finished); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("run %s: %w", runID, ErrNotFound)
 			}
@@ -36,16 +40,14 @@ func (s *Store) SaveVerdict(ctx context.Context, runID string, index int, v audi
 		}
 		// A resumed run may decide again an account whose verdict the killed process saved just
 		// before it died (the verdict is the same: same inputs, same rules); the new one wins.
-		if _, err := tx.ExecContext(ctx, "DELETE FROM verdicts WHERE run_id = ? AND idx = ?", runID, index); err != nil {
+		if _, err := tx.StmtContext(ctx, s.save.remove).ExecContext(ctx, runID, index); err != nil {
 			return err
 		}
 		accountID := v.ID
 		if accountID == "" {
 			accountID = v.RawID
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO verdicts (run_id, idx, registry_row, platform, account_id, name, type,
-			owner, level, region, status, problems, latest_post_at, source, detail, decided_at, verdict)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := tx.StmtContext(ctx, s.save.verdict).ExecContext(ctx,
 			runID, index, v.Row, string(v.Platform), accountID, v.Name, v.Type, v.Owner, v.Level, v.Region,
 			string(v.Status), string(problems), formatTimePtr(v.LatestPostAt), v.Source, v.Detail,
 			formatTime(decidedAt.UTC()), string(blob))
@@ -53,8 +55,7 @@ func (s *Store) SaveVerdict(ctx context.Context, runID string, index int, v audi
 			return err
 		}
 		for seq, e := range v.Evidence {
-			_, err := tx.ExecContext(ctx, `INSERT INTO evidence (run_id, idx, seq, source, post_at, day_only, pinned,
-				post_id, title, url, fetched_at, error, row) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			_, err := tx.StmtContext(ctx, s.save.evidence).ExecContext(ctx,
 				runID, index, seq, e.Source, formatTimePtr(e.PostAt), e.DayOnly, e.Pinned, e.PostID, e.Title, e.URL,
 				formatTimePtr(e.FetchedAt), e.Error, e.Row)
 			if err != nil {
@@ -63,6 +64,41 @@ func (s *Store) SaveVerdict(ctx context.Context, runID string, index int, v audi
 		}
 		return nil
 	})
+}
+
+// saveStmts are SaveVerdict's statements, prepared once: a check saves one verdict per
+// account, and preparing them anew each time doubled the cost of a save.
+type saveStmts struct {
+	once                                sync.Once
+	err                                 error
+	finished, remove, verdict, evidence *sql.Stmt
+}
+
+func (s *Store) prepareSave(ctx context.Context) error {
+	s.save.once.Do(func() { s.save.err = s.prepareSaveOnce(ctx) })
+	return s.save.err
+}
+
+func (s *Store) prepareSaveOnce(ctx context.Context) error {
+	for _, p := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{
+		{&s.save.finished, "SELECT finished FROM runs WHERE id = ?"},
+		{&s.save.remove, "DELETE FROM verdicts WHERE run_id = ? AND idx = ?"},
+		{&s.save.verdict, `INSERT INTO verdicts (run_id, idx, registry_row, platform, account_id, name, type,
+			owner, level, region, status, problems, latest_post_at, source, detail, decided_at, verdict)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&s.save.evidence, `INSERT INTO evidence (run_id, idx, seq, source, post_at, day_only, pinned,
+			post_id, title, url, fetched_at, error, row) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+	} {
+		st, err := s.db.PrepareContext(ctx, p.sql)
+		if err != nil {
+			return err
+		}
+		*p.stmt = st
+	}
+	return nil
 }
 
 func nonNil(s []string) []string {

@@ -343,6 +343,7 @@ func (h *history) start(ctx context.Context, c *audit.Check) error {
 		if r.TargetAccounts != nil {
 			// A recheck's scope is the parent's failing accounts, kept with the run.
 			c.Targets, c.TargetFile = r.TargetAccounts, recheckTargetName(r.ParentID)
+			c.Observations = forAccounts(c.Observations, c.Targets)
 			if r.CarriedFindings != nil {
 				c.Findings = r.CarriedFindings
 			}

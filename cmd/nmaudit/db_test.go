@@ -377,8 +377,53 @@ func TestResumeAnInterruptedCheck(t *testing.T) {
 	if code, _, errOut := histRun(t, context.Background(), "check", "--resume"); code != 2 || !strings.Contains(errOut, "no unfinished run") {
 		t.Errorf("nothing to resume: exit %d %s", code, errOut)
 	}
+
+	// An interrupted recheck resumes too, 复核结果 and all.
+	recheckArgs := []string{"recheck", id, "--at", "2022-08-22", "--format", "json", "--concurrency", "1"}
+	code, cleanRecheck, errOut := histRun(t, context.Background(), recheckArgs...)
+	if code != 0 || len(jsonField(t, cleanRecheck, "still_failing").([]any)) != 9 {
+		t.Fatalf("recheck: exit %d %s\n%s", code, errOut, cleanRecheck)
+	}
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	proxy.setOnRequest(func(n int64) {
+		if n == 4 {
+			cancel()
+		}
+	})
+	proxy.n.Store(0)
+	code, _, errOut = histRun(t, ctx, recheckArgs...)
+	proxy.setOnRequest(nil)
+	if code != 1 || !strings.Contains(errOut, "check --resume") {
+		t.Fatalf("interrupted recheck: exit %d %s", code, errOut)
+	}
+	code, resumedRecheck, errOut := histRun(t, context.Background(), "check", "--resume")
+	if code != 0 || !jsonEqual(stripVolatile(t, cleanRecheck), stripVolatile(t, resumedRecheck)) {
+		t.Errorf("resumed recheck: exit %d %s\n%s\n---\n%s", code, errOut, cleanRecheck, resumedRecheck)
+	}
+	assertNoSecrets(t, filepath.Join(os.Getenv("XDG_DATA_HOME"), "nmaudit", "nmaudit.db"))
 	if code, _, errOut := histRun(t, context.Background(), "check", "--resume", id); code != 2 || !strings.Contains(errOut, "already finished") {
 		t.Errorf("resume a finished run: exit %d %s", code, errOut)
+	}
+}
+
+// assertNoSecrets checks that no configured secret reached the databases (file, WAL or
+// shared memory).
+func assertNoSecrets(t *testing.T, dbs ...string) {
+	t.Helper()
+	for _, db := range dbs {
+		files, _ := filepath.Glob(db + "*")
+		if len(files) == 0 {
+			t.Errorf("no database at %s", db)
+		}
+		for _, f := range files {
+			b, _ := os.ReadFile(f)
+			for _, s := range histSecrets {
+				if bytes.Contains(b, []byte(s)) {
+					t.Errorf("secret %q found in %s", s, f)
+				}
+			}
+		}
 	}
 }
 
@@ -708,17 +753,7 @@ func TestKillAndResumeEndToEnd(t *testing.T) {
 		t.Errorf("show %s differs from what the resumed check printed", id)
 	}
 
-	// No configured secret reached the database (file, WAL or shared memory).
-	files, _ := filepath.Glob(defaultDB + "*")
-	clean2, _ := filepath.Glob(filepath.Join(dir, "clean", "*"))
-	for _, f := range append(files, clean2...) {
-		b, _ := os.ReadFile(f)
-		for _, s := range histSecrets {
-			if bytes.Contains(b, []byte(s)) {
-				t.Errorf("secret %q found in %s", s, f)
-			}
-		}
-	}
+	assertNoSecrets(t, defaultDB, filepath.Join(dir, "clean", "clean.db"))
 
 	// The ledger of the resumed run: one row per stale account (one problem each).
 	ledgerFile := filepath.Join(dir, "整改台账.xlsx")
@@ -815,4 +850,39 @@ func savedVerdicts(path string) int {
 		return 0
 	}
 	return runs[0].Counts.Decided
+}
+
+// TestHistoryDemoServer is the platform simulator of `make demo-history`
+// (testdata/store/demo-history.sh); it is skipped in normal runs. With NMAUDIT_HISTORY_DEMO set
+// to a folder it writes there a registry of 300 simulated accounts (registry.xlsx) and the
+// environment that points nmaudit at the simulator (env, sh syntax), then serves until the
+// folder's "stop" file appears.
+func TestHistoryDemoServer(t *testing.T) {
+	dir := os.Getenv("NMAUDIT_HISTORY_DEMO")
+	if dir == "" {
+		t.Skip("the simulator of make demo-history")
+	}
+	sim := platformsim.Start(platformsim.Options{Seed: 2022, Accounts: 300, Latency: 20 * time.Millisecond})
+	defer sim.Close()
+	simRegistry(t, filepath.Join(dir, "registry.xlsx"), sim)
+	var env strings.Builder
+	for _, k := range []string{"WEIBO_BASE_URL", "TIEBA_BASE_URL", "TIEBA_WEB_BASE_URL", "WECHAT_MP_BASE_URL"} {
+		fmt.Fprintf(&env, "export NMAUDIT_PLATFORMS_%s=%s\n", k, sim.URL)
+	}
+	for _, p := range []string{"WEIBO", "TIEBA", "WECHAT"} {
+		// Paced so the 300 accounts take about fifteen seconds: time to kill the check part way.
+		fmt.Fprintf(&env, "export NMAUDIT_PLATFORMS_%s_RATE=15\n", p)
+	}
+	env.WriteString("export NMAUDIT_PLATFORMS_WECHAT_MP_TOKEN=demo-token NMAUDIT_PLATFORMS_WECHAT_MP_COOKIE=demo-cookie\n")
+	tmp := filepath.Join(dir, "env.tmp")
+	if err := os.WriteFile(tmp, []byte(env.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Rename(tmp, filepath.Join(dir, "env"))
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "stop")); err == nil {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }

@@ -125,7 +125,16 @@ func runRecheck(cmd *cobra.Command, s *streams, cfg *config.Config, opts *rechec
 	if err != nil {
 		return err
 	}
-	if params.CheckTime, err = parseAt(opts.At, loc, s.Now); err != nil {
+	at := opts.At
+	if opts.Replay != "" && at == "" {
+		// A recording answers for the moment it was made at.
+		meta, err := replayMeta(opts.Replay)
+		if err != nil {
+			return err
+		}
+		at = meta[metaCheckTime]
+	}
+	if params.CheckTime, err = parseAt(at, loc, s.Now); err != nil {
 		return err
 	}
 
@@ -167,7 +176,8 @@ func runRecheck(cmd *cobra.Command, s *streams, cfg *config.Config, opts *rechec
 		fmt.Fprintf(s.Err, "注意: 沿用运行 %s 的 %d 条人工检查发现；整改核实后请用 --findings 提供最新的检查发现\n", parent.ID, len(carried))
 	}
 	if !opts.Offline {
-		fetchers, err := buildFetchers(cfg, fetchOptions{Record: opts.Record, Replay: opts.Replay, Now: s.Now, Window: params.Window.D})
+		fetchers, err := buildFetchers(cfg, fetchOptions{Record: opts.Record, Replay: opts.Replay, Now: s.Now,
+			Window: params.Window.D, CheckTime: params.CheckTime})
 		if err != nil {
 			return err
 		}
