@@ -103,22 +103,11 @@ func runCheck(cmd *cobra.Command, s *streams, cfg *config.Config, opts *checkOpt
 	}
 	check := &audit.Check{Params: params, Registry: in.registry, Targets: in.targets, TargetFile: opts.Accounts,
 		Observations: in.observations, Findings: in.findings, Concurrency: cfg.Concurrency}
-	if !opts.Offline {
-		fetchers, err := buildFetchers(cfg, fetchOptions{Record: opts.Record, Replay: opts.Replay, Now: s.Now,
-			Window: params.Window.D, CheckTime: params.CheckTime})
-		if err != nil {
-			return err
-		}
-		defer fetchers.Close()
-		check.Fetch = fetchers.Registry.Fetch
+	done, err := attachFetching(check, s, cfg, opts.Offline, opts.Quiet, fetchOptions{Record: opts.Record, Replay: opts.Replay})
+	if err != nil {
+		return err
 	}
-	if bar := progressBar(s, opts.Quiet); bar != nil {
-		check.Progress = func(done, total int) {
-			bar.ChangeMax(total)
-			_ = bar.Set(done)
-		}
-		defer bar.Finish()
-	}
+	defer done()
 	res, err := h.check(cmd.Context(), check)
 	if err != nil {
 		return err
@@ -129,6 +118,35 @@ func runCheck(cmd *cobra.Command, s *streams, cfg *config.Config, opts *checkOpt
 	return opts.report.write(s.Out, func(w io.Writer) error {
 		return h.render(w, opts.report.Format, res, reportOptions(cfg))
 	})
+}
+
+// attachFetching wires a check's platform adapters (unless offline) and its progress bar. The
+// returned func flushes any evidence recording and finishes the bar; call it when the run ends.
+// fo's Record and Replay are taken as given; its clock, window and check time come from the
+// streams and the check.
+func attachFetching(c *audit.Check, s *streams, cfg *config.Config, offline, quiet bool, fo fetchOptions) (func(), error) {
+	var cleanup []func()
+	if !offline {
+		fo.Now, fo.Window, fo.CheckTime = s.Now, c.Params.Window.D, c.Params.CheckTime
+		fetchers, err := buildFetchers(cfg, fo)
+		if err != nil {
+			return nil, err
+		}
+		cleanup = append(cleanup, func() { fetchers.Close() })
+		c.Fetch = fetchers.Registry.Fetch
+	}
+	if bar := progressBar(s, quiet); bar != nil {
+		c.Progress = func(done, total int) {
+			bar.ChangeMax(total)
+			_ = bar.Set(done)
+		}
+		cleanup = append(cleanup, func() { bar.Finish() })
+	}
+	return func() {
+		for i := len(cleanup) - 1; i >= 0; i-- {
+			cleanup[i]()
+		}
+	}, nil
 }
 
 // checkParams resolves the check time, window, policy and warning threshold.

@@ -497,3 +497,23 @@ func renderRun(ctx context.Context, st *store.Store, r *store.Run, w io.Writer, 
 	}
 	return renderRecheck(w, format, res, opt, recheckOutcome(r.ParentID, before, res))
 }
+
+// storedResult loads a finished run and its result from the history database (the store is
+// closed again before it returns: the result is complete in memory).
+func storedResult(cmd *cobra.Command, cfg *config.Config, id string) (*store.Run, *audit.Result, error) {
+	st, err := openStore(cmd, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer st.Close()
+	ctx := cmd.Context()
+	r, err := finishedRun(ctx, st, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := st.Result(ctx, r)
+	if err != nil {
+		return nil, nil, fmt.Errorf("run %s: %w", r.ID, err)
+	}
+	return r, res, nil
+}

@@ -304,50 +304,50 @@ func writeDiff(w io.Writer, format string, d diffDoc, decimals int) error {
 		return cw.Error()
 	}
 	rate := func(c countsDoc) string { return report.FormatRate(c.UnqualifiedRate, decimals) }
-	doc := textDoc{header: []string{fmt.Sprintf("对比：%s（监测时间点 %s）→ %s（监测时间点 %s）",
+	doc := report.Document{Header: []string{fmt.Sprintf("对比：%s（监测时间点 %s）→ %s（监测时间点 %s）",
 		d.From.ID, shortTime(d.From.CheckTime), d.To.ID, shortTime(d.To.CheckTime))}}
 	num := func(a, b int) []string {
 		return []string{strconv.Itoa(a), strconv.Itoa(b), signed(b - a)}
 	}
 	f, t := d.Summary.From, d.Summary.To
-	overview := textSection{title: "总体对比", header: []string{"项目", "上次", "本次", "变化"}, right: []bool{false, true, true, true}}
+	overview := report.Section{Title: "总体对比", Columns: []string{"项目", "上次", "本次", "变化"}, Right: []bool{false, true, true, true}}
 	for _, r := range []struct {
 		label string
 		a, b  int
 	}{{"检查范围", f.InScope, t.InScope}, {audit.LabelPendingClosure, f.PendingClosure, t.PendingClosure},
 		{audit.LabelQualified, f.Qualified, t.Qualified}, {audit.LabelUnqualified, f.Unqualified, t.Unqualified},
 		{audit.LabelNeedsReview, f.NeedsReview, t.NeedsReview}} {
-		overview.rows = append(overview.rows, append([]string{r.label}, num(r.a, r.b)...))
+		overview.Rows = append(overview.Rows, append([]string{r.label}, num(r.a, r.b)...))
 	}
-	overview.rows = append(overview.rows, []string{"不合格占比", rate(f), rate(t), ""})
-	overview.lines = []string{fmt.Sprintf("两次均检查的账号 %d 个，仅上次 %d 个，仅本次 %d 个。", d.Accounts.Matched, d.Accounts.OnlyInFrom, d.Accounts.OnlyInTo)}
-	doc.sections = append(doc.sections, overview)
+	overview.Rows = append(overview.Rows, []string{"不合格占比", rate(f), rate(t), ""})
+	overview.Lines = []string{fmt.Sprintf("两次均检查的账号 %d 个，仅上次 %d 个，仅本次 %d 个。", d.Accounts.Matched, d.Accounts.OnlyInFrom, d.Accounts.OnlyInTo)}
+	doc.Sections = append(doc.Sections, overview)
 	for _, by := range []struct {
 		title, col string
 		m          map[string]*fromTo
 	}{{"分层级对比", "层级", d.ByLevel}, {"分平台对比", "平台", d.ByPlatform}} {
-		sec := textSection{title: by.title, header: []string{by.col, "上次检查数", "上次不合格", "上次占比", "本次检查数", "本次不合格", "本次占比"},
-			right: []bool{false, true, true, true, true, true, true}}
+		sec := report.Section{Title: by.title, Columns: []string{by.col, "上次检查数", "上次不合格", "上次占比", "本次检查数", "本次不合格", "本次占比"},
+			Right: []bool{false, true, true, true, true, true, true}}
 		for _, k := range sortedKeys(by.m, by.col == "层级") {
 			c := by.m[k]
-			sec.rows = append(sec.rows, []string{k, strconv.Itoa(c.From.InScope), strconv.Itoa(c.From.Unqualified), rate(c.From),
+			sec.Rows = append(sec.Rows, []string{k, strconv.Itoa(c.From.InScope), strconv.Itoa(c.From.Unqualified), rate(c.From),
 				strconv.Itoa(c.To.InScope), strconv.Itoa(c.To.Unqualified), rate(c.To)})
 		}
-		doc.sections = append(doc.sections, sec)
+		doc.Sections = append(doc.Sections, sec)
 	}
 	for _, l := range lists {
-		sec := textSection{title: fmt.Sprintf("%s（%d）", l.title, len(l.list))}
+		sec := report.Section{Title: fmt.Sprintf("%s（%d）", l.title, len(l.list))}
 		if len(l.list) == 0 {
-			sec.lines = []string{"无。"}
+			sec.Lines = []string{"无。"}
 		} else {
-			sec.header = []string{"账号名称", "开设主体", "账号类型", "上次结果", "本次结果", "存在的问题"}
+			sec.Columns = []string{"账号名称", "开设主体", "账号类型", "上次结果", "本次结果", "存在的问题"}
 			for _, e := range l.list {
-				sec.rows = append(sec.rows, []string{e.Name, e.Owner, e.Type, e.From, e.To, strings.Join(e.Problems, "；")})
+				sec.Rows = append(sec.Rows, []string{e.Name, e.Owner, e.Type, e.From, e.To, strings.Join(e.Problems, "；")})
 			}
 		}
-		doc.sections = append(doc.sections, sec)
+		doc.Sections = append(doc.Sections, sec)
 	}
-	return doc.write(w, format)
+	return report.WriteDocument(w, format, doc)
 }
 
 // sortedKeys orders levels as reports list them (市级政府, 县(区)政府, 市级部门, 县(区)部门及镇(街道),

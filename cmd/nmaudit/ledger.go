@@ -76,17 +76,7 @@ per problem of every 不合格 account, sorted by 开设主体 then account name
 			if err != nil {
 				return err
 			}
-			st, err := openStore(cmd, cfg)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			ctx := cmd.Context()
-			r, err := finishedRun(ctx, st, args[0])
-			if err != nil {
-				return err
-			}
-			res, err := st.Result(ctx, r)
+			r, res, err := storedResult(cmd, cfg, args[0])
 			if err != nil {
 				return err
 			}

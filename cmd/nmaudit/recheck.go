@@ -175,22 +175,11 @@ func runRecheck(cmd *cobra.Command, s *streams, cfg *config.Config, opts *rechec
 		check.Findings = carried
 		fmt.Fprintf(s.Err, "注意: 沿用运行 %s 的 %d 条人工检查发现；整改核实后请用 --findings 提供最新的检查发现\n", parent.ID, len(carried))
 	}
-	if !opts.Offline {
-		fetchers, err := buildFetchers(cfg, fetchOptions{Record: opts.Record, Replay: opts.Replay, Now: s.Now,
-			Window: params.Window.D, CheckTime: params.CheckTime})
-		if err != nil {
-			return err
-		}
-		defer fetchers.Close()
-		check.Fetch = fetchers.Registry.Fetch
+	done, err := attachFetching(check, s, cfg, opts.Offline, opts.Quiet, fetchOptions{Record: opts.Record, Replay: opts.Replay})
+	if err != nil {
+		return err
 	}
-	if bar := progressBar(s, opts.Quiet); bar != nil {
-		check.Progress = func(done, total int) {
-			bar.ChangeMax(total)
-			_ = bar.Set(done)
-		}
-		defer bar.Finish()
-	}
+	defer done()
 
 	h := &history{s: s, st: st, cfg: cfg,
 		template: store.Run{Kind: store.KindRecheck, ParentID: parent.ID, TargetAccounts: targets, CarriedFindings: carried},
@@ -351,13 +340,8 @@ func renderRecheck(w io.Writer, format string, res *audit.Result, opt report.Opt
 		if _, err := w.Write(buf.Bytes()); err != nil {
 			return err
 		}
-		d := textDoc{sections: []textSection{{title: "复核结果", lines: []string{o.summaryLine()}, header: recheckHeader, rows: o.rows()}}}
-		if format == "table" {
-			if _, err := io.WriteString(w, "\n"); err != nil {
-				return err
-			}
-		}
-		return d.write(w, format)
+		d := report.Document{Sections: []report.Section{{Title: "复核结果", Lines: []string{o.summaryLine()}, Columns: recheckHeader, Rows: o.rows()}}}
+		return report.WriteDocument(w, format, d)
 	case "csv":
 		if _, err := w.Write(buf.Bytes()); err != nil {
 			return err

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -73,7 +72,7 @@ Levels are printed as config report.level_labels says (default 市级政府, 县
 			if opts.FromJSON != "" {
 				res, err = readRunJSON(s, opts.FromJSON)
 			} else {
-				res, err = storedResult(cmd, cfg, args[0])
+				_, res, err = storedResult(cmd, cfg, args[0])
 			}
 			if err != nil {
 				return err
@@ -137,23 +136,4 @@ func unwrapPathError(err error) error {
 		return pe.Err
 	}
 	return err
-}
-
-// storedResult loads a finished run from the history database.
-func storedResult(cmd *cobra.Command, cfg *config.Config, id string) (*audit.Result, error) {
-	st, err := openStore(cmd, cfg)
-	if err != nil {
-		return nil, err
-	}
-	defer st.Close()
-	ctx := cmd.Context()
-	r, err := finishedRun(ctx, st, id)
-	if err != nil {
-		return nil, err
-	}
-	res, err := st.Result(ctx, r)
-	if err != nil {
-		return nil, fmt.Errorf("run %s: %w", r.ID, err)
-	}
-	return res, nil
 }

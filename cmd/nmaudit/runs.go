@@ -2,20 +2,15 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"math"
 	"strconv"
-	"strings"
 	"time"
-	"unicode"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/renderer"
-	"github.com/olekukonko/tablewriter/tw"
 	"github.com/spf13/cobra"
 
 	"github.com/nmaudit/nmaudit/audit"
+	"github.com/nmaudit/nmaudit/audit/report"
 	"github.com/nmaudit/nmaudit/audit/store"
 )
 
@@ -114,11 +109,11 @@ func writeRuns(w io.Writer, format string, runs []store.RunInfo, loc *time.Locat
 		}
 		return writeJSONDoc(w, docs)
 	}
-	d := textDoc{}
-	sec := textSection{title: "检查记录",
-		header: []string{"运行ID", "类型", "开始时间", "监测时间点", "状态", "检查范围", "已判定", audit.LabelQualified,
+	d := report.Document{}
+	sec := report.Section{Title: "检查记录",
+		Columns: []string{"运行ID", "类型", "开始时间", "监测时间点", "状态", "检查范围", "已判定", audit.LabelQualified,
 			audit.LabelUnqualified, audit.LabelPendingClosure, audit.LabelNeedsReview, "复核自"},
-		right: []bool{false, false, false, false, false, true, true, true, true, true, true, false}}
+		Right: []bool{false, false, false, false, false, true, true, true, true, true, true, false}}
 	for _, ri := range runs {
 		sm := runSummary(ri)
 		state := "已完成"
@@ -129,17 +124,17 @@ func writeRuns(w io.Writer, format string, runs []store.RunInfo, loc *time.Locat
 		if ri.Kind == store.KindRecheck {
 			kind = "复核"
 		}
-		sec.rows = append(sec.rows, []string{ri.ID, kind, ri.StartedAt.In(loc).Format("2006-01-02 15:04"),
+		sec.Rows = append(sec.Rows, []string{ri.ID, kind, ri.StartedAt.In(loc).Format("2006-01-02 15:04"),
 			ri.CheckTime.In(loc).Format("2006-01-02 15:04"), state, strconv.Itoa(sm.InScope), strconv.Itoa(sm.Decided),
 			strconv.Itoa(sm.Qualified), strconv.Itoa(sm.Unqualified), strconv.Itoa(sm.PendingClosure),
 			strconv.Itoa(sm.NeedsReview), ri.ParentID})
 	}
 	if len(runs) == 0 {
-		sec.lines = []string{"无。"}
-		sec.header = nil
+		sec.Lines = []string{"无。"}
+		sec.Columns = nil
 	}
-	d.sections = append(d.sections, sec)
-	return d.write(w, format)
+	d.Sections = append(d.Sections, sec)
+	return report.WriteDocument(w, format, d)
 }
 
 func timeDoc(t *time.Time, loc *time.Location) *string {
@@ -156,158 +151,4 @@ func writeJSONDoc(w io.Writer, v any) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
-}
-
-// textDoc is a small report for the history commands, drawn as an aligned terminal table or
-// as GitHub Markdown the way audit/report draws the check report: a header, then 【titled】
-// sections of lines and at most one table each.
-type textDoc struct {
-	header   []string
-	sections []textSection
-}
-
-type textSection struct {
-	title  string
-	lines  []string
-	header []string // no table when nil
-	rows   [][]string
-	right  []bool // right-aligned (numeric) columns
-}
-
-func (d textDoc) write(w io.Writer, format string) error {
-	ew := &errWriter{w: w}
-	if format == "md" {
-		for i, h := range d.header {
-			br := "  "
-			if i == len(d.header)-1 {
-				br = ""
-			}
-			ew.printf("%s%s\n", mdText(h), br)
-		}
-		for _, s := range d.sections {
-			ew.printf("\n## %s\n", s.title)
-			for _, l := range s.lines {
-				ew.printf("\n%s\n", mdText(l))
-			}
-			if s.header == nil {
-				continue
-			}
-			ew.printf("\n%s\n", mdRow(s.header))
-			seps := make([]string, len(s.header))
-			for i := range seps {
-				seps[i] = "---"
-				if i < len(s.right) && s.right[i] {
-					seps[i] = "---:"
-				}
-			}
-			ew.printf("|%s|\n", strings.Join(seps, "|"))
-			for _, r := range s.rows {
-				ew.printf("%s\n", mdRow(r))
-			}
-		}
-		return ew.err
-	}
-	for _, h := range d.header {
-		ew.printf("%s\n", flat(h))
-	}
-	for i, s := range d.sections {
-		if i > 0 || len(d.header) > 0 {
-			ew.printf("\n")
-		}
-		ew.printf("【%s】\n", s.title)
-		for _, l := range s.lines {
-			ew.printf("%s\n", flat(l))
-		}
-		if s.header != nil && ew.err == nil {
-			if err := drawTextTable(ew, s); err != nil {
-				return err
-			}
-		}
-	}
-	return ew.err
-}
-
-// drawTextTable draws with the check report's settings: ASCII borders, East-Asian ambiguous
-// width off (so Chinese columns line up in any locale), no wrapping or header re-casing.
-func drawTextTable(w io.Writer, s textSection) error {
-	aligns := make([]tw.Align, len(s.header))
-	for i := range aligns {
-		aligns[i] = tw.AlignLeft
-		if i < len(s.right) && s.right[i] {
-			aligns[i] = tw.AlignRight
-		}
-	}
-	t := tablewriter.NewTable(w,
-		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleASCII)})),
-		tablewriter.WithEastAsian(tw.Off),
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithHeaderAlignmentConfig(tw.CellAlignment{Global: tw.AlignLeft, PerColumn: aligns}),
-		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
-		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{Global: tw.AlignLeft, PerColumn: aligns}),
-	)
-	t.Header(anyCells(s.header)...)
-	for _, r := range s.rows {
-		if err := t.Append(anyCells(r)); err != nil {
-			return fmt.Errorf("table row: %w", err)
-		}
-	}
-	return t.Render()
-}
-
-func anyCells(row []string) []any {
-	out := make([]any, len(row))
-	for i, c := range row {
-		out[i] = flat(c)
-	}
-	return out
-}
-
-// flat keeps a cell on one line (a newline or tab would break the table's columns).
-func flat(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			if r == '\n' || r == '\r' || r == '\t' {
-				return ' '
-			}
-			return -1
-		}
-		return r
-	}, s)
-}
-
-var mdEscape = strings.NewReplacer(`\`, `\\`, `|`, `\|`, "\r\n", "<br>", "\n", "<br>", "\r", "<br>", "\t", " ")
-
-func mdText(s string) string { return mdEscape.Replace(strings.TrimSpace(s)) }
-
-func mdRow(cells []string) string {
-	var b strings.Builder
-	b.WriteString("|")
-	for _, c := range cells {
-		b.WriteString(" ")
-		b.WriteString(mdText(c))
-		b.WriteString(" |")
-	}
-	return b.String()
-}
-
-// errWriter keeps the first write error so a sequence of prints is checked once.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) Write(p []byte) (int, error) {
-	if e.err != nil {
-		return 0, e.err
-	}
-	n, err := e.w.Write(p)
-	e.err = err
-	return n, err
-}
-
-func (e *errWriter) printf(format string, args ...any) {
-	if e.err == nil {
-		_, e.err = fmt.Fprintf(e.w, format, args...)
-	}
 }
