@@ -6,7 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/nmaudit/nmaudit/audit/names"
+	"github.com/nmaudit/nmaudit/platforms/names"
 )
 
 // Level inference: most registry exports carry no 层级 column, yet the quarterly sample is

@@ -1,6 +1,6 @@
 package audit
 
-import "github.com/nmaudit/nmaudit/audit/names"
+import "github.com/nmaudit/nmaudit/platforms/names"
 
 // compact and normalizeName are the names package's functions under the short names this
 // package's rules read best with.

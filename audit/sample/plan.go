@@ -11,7 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/nmaudit/nmaudit/audit/names"
+	"github.com/nmaudit/nmaudit/platforms/names"
 )
 
 // By is what the strata are: levels (default), regions or platforms.

@@ -39,7 +39,7 @@ import (
 	"strings"
 
 	"github.com/nmaudit/nmaudit/audit"
-	"github.com/nmaudit/nmaudit/audit/names"
+	"github.com/nmaudit/nmaudit/platforms/names"
 	"github.com/nmaudit/nmaudit/audit/sheet"
 	"github.com/nmaudit/nmaudit/platforms"
 )

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nmaudit/nmaudit/audit/names"
+	"github.com/nmaudit/nmaudit/platforms/names"
 	"github.com/nmaudit/nmaudit/platforms"
 )
 

@@ -37,7 +37,7 @@ import (
 	"github.com/go-resty/resty/v2"
 	"github.com/silenceper/wechat/v2/util"
 
-	"github.com/nmaudit/nmaudit/audit/names"
+	"github.com/nmaudit/nmaudit/platforms/names"
 	"github.com/nmaudit/nmaudit/platforms"
 )
 
