@@ -39,9 +39,9 @@ import (
 	"strings"
 
 	"github.com/nmaudit/nmaudit/audit"
-	"github.com/nmaudit/nmaudit/platforms/names"
 	"github.com/nmaudit/nmaudit/audit/sheet"
 	"github.com/nmaudit/nmaudit/platforms"
+	"github.com/nmaudit/nmaudit/platforms/names"
 )
 
 // Options are what Draw needs besides the plan.

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nmaudit/nmaudit/platforms/names"
 	"github.com/nmaudit/nmaudit/platforms"
+	"github.com/nmaudit/nmaudit/platforms/names"
 )
 
 // The 公众平台 backend route (platforms.md Part 1, "WeChat, 公众平台 backend").

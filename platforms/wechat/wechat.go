@@ -37,8 +37,8 @@ import (
 	"github.com/go-resty/resty/v2"
 	"github.com/silenceper/wechat/v2/util"
 
-	"github.com/nmaudit/nmaudit/platforms/names"
 	"github.com/nmaudit/nmaudit/platforms"
+	"github.com/nmaudit/nmaudit/platforms/names"
 )
 
 // App is one account whose AppID/AppSecret the auditor holds (config platforms.wechat.apps).
