@@ -21,10 +21,18 @@ type Observation struct {
 	Platform platforms.Platform
 	IDKind   platforms.IDKind
 	ID       string
-	Time     time.Time
-	DayOnly  bool // only the date was written: counts as the latest moment of that day not after T
+	Time     time.Time // zero when the row gives only a link
+	DayOnly  bool      // only the date was written: counts as the latest moment of that day not after T
 	Note     string
+	// Link is the URL of one post of the account (column 链接 / 文章链接 / 最新文章链接 /
+	// 核查链接), checked against the account when the run is online (design.md, Observations).
+	Link string
+	// Checker is who made the observation (核查人 of the 人工核对 worksheet).
+	Checker string
 }
+
+// HasTime reports whether the row gives a time (a row may give only a link).
+func (o Observation) HasTime() bool { return !o.Time.IsZero() }
 
 // Finding is a veto finding made by hand (--findings), e.g. 严重表述错误 with 单项否决=是.
 type Finding struct {

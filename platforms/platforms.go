@@ -121,6 +121,21 @@ const (
 	ReasonNetwork        Reason = "network"
 	ReasonTooManyPages   Reason = "too_many_pages"
 	ReasonNoRecording    Reason = "no_recording"
+	// ReasonIncomplete: the list signalled more (a cursor, a next page, a total above what was
+	// seen) that was not read, so "nothing in the window" is unproven.
+	ReasonIncomplete Reason = "incomplete"
+	// ReasonTooLarge: a response body over MaxBody; never read as an answer.
+	ReasonTooLarge Reason = "too_large"
+	// ReasonRouteClosed: the platform no longer serves this route at all (WeChat's 2026-07-30
+	// closure of other accounts' article lists); no request can answer it this run.
+	ReasonRouteClosed Reason = "route_closed"
+	// ReasonRedirected: the server sent the request to another site, which is never followed
+	// (a forged answer could come from there, and credentials must not travel there).
+	ReasonRedirected Reason = "redirected"
+	// ReasonWrongAccount: an evidence link shows another account's post; the row it came from
+	// is void. ReasonDeleted: the linked post is gone.
+	ReasonWrongAccount Reason = "wrong_account"
+	ReasonDeleted      Reason = "deleted"
 )
 
 var reasonLabels = map[Reason]string{
@@ -143,6 +158,12 @@ var reasonLabels = map[Reason]string{
 	ReasonNetwork:        "网络错误",
 	ReasonTooManyPages:   "翻页超过上限仍未找到监测时间点前的内容",
 	ReasonNoRecording:    "回放记录中没有该请求",
+	ReasonIncomplete:     "列表未读完",
+	ReasonTooLarge:       "平台返回内容过大",
+	ReasonRouteClosed:    "平台已关闭该查询途径",
+	ReasonRedirected:     "平台将请求重定向到其他网站",
+	ReasonWrongAccount:   "链接不属于该账号",
+	ReasonDeleted:        "链接文章已删除",
 }
 
 // Label is the Chinese wording for r.
@@ -203,7 +224,28 @@ var (
 	ErrAmbiguous      error = &sentinel{ReasonAmbiguous}
 	ErrNoCredentials  error = &sentinel{ReasonNoCredentials}
 	ErrUnsupported    error = &sentinel{ReasonUnsupported}
+	ErrIncomplete     error = &sentinel{ReasonIncomplete}
+	ErrTooManyPages   error = &sentinel{ReasonTooManyPages}
+	ErrTooLarge       error = &sentinel{ReasonTooLarge}
+	ErrRouteClosed    error = &sentinel{ReasonRouteClosed}
+	ErrRedirected     error = &sentinel{ReasonRedirected}
+	ErrBadResponse    error = &sentinel{ReasonBadResponse}
+	ErrPlatformError  error = &sentinel{ReasonPlatformError}
+	ErrNetwork        error = &sentinel{ReasonNetwork}
+	ErrWrongAccount   error = &sentinel{ReasonWrongAccount}
+	ErrDeleted        error = &sentinel{ReasonDeleted}
 )
+
+// AsFault returns the *Fault in err's chain, if any. Transports report answers they already
+// know (a replay without the exchange, a body over MaxBody) as a *Fault inside the transport
+// error; adapters pass such a fault on as it is instead of calling it a network error.
+func AsFault(err error) (*Fault, bool) {
+	var f *Fault
+	if errors.As(err, &f) {
+		return f, true
+	}
+	return nil, false
+}
 
 // NewFault builds a *Fault; detail may be empty.
 func NewFault(r Reason, detail string) *Fault { return &Fault{Reason: r, Detail: detail} }

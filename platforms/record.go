@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -50,6 +51,16 @@ type Recorder struct {
 
 	inflight sync.WaitGroup
 
+	// MaxBody caps what one response body may hold (default MaxBody). A longer body is read only
+	// up to the cap, recorded truncated with a marker (RecordedResponse.Truncated), and handed to
+	// the adapter as a body that fails with TooLarge, so the account is 待核查 (平台返回内容过大)
+	// and neither memory nor the evidence folder grows with what a server sends.
+	MaxBody int64
+	// OnFail, when set, is called once, with the first failure to write evidence. Evidence that
+	// cannot be written fails the run (the CLI cancels it): it must never turn into a platform
+	// fault that makes an account 待核查 as if the platform had failed.
+	OnFail func(error)
+
 	mu       sync.Mutex
 	seq      int
 	closed   bool
@@ -59,12 +70,19 @@ type Recorder struct {
 	firstErr error // the first failure to write evidence, reported again by Close
 }
 
+// Evidence folders hold every platform answer a run's verdicts rest on, before those verdicts
+// are published: they are private to the user who ran the check.
+const (
+	recordDirMode  = 0o700
+	recordFileMode = 0o600
+)
+
 // NewRecorder wraps base (nil = http.DefaultTransport) and writes every exchange under dir,
 // creating it if needed. A folder that already holds a recording is refused rather than mixed
 // with a second run: replay answers a repeated request in recorded order, and two runs' worth
 // of answers in one folder would make that order meaningless.
 func NewRecorder(dir string, base http.RoundTripper, red *Redactor) (*Recorder, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, recordDirMode); err != nil {
 		return nil, fmt.Errorf("record: %w", err)
 	}
 	entries, err := os.ReadDir(dir)
@@ -73,16 +91,59 @@ func NewRecorder(dir string, base http.RoundTripper, red *Redactor) (*Recorder, 
 	}
 	for _, de := range entries {
 		if de.Name() == IndexFile || exchangeName.MatchString(de.Name()) {
-			return nil, fmt.Errorf("record: %s already holds a recording (%s); choose an empty folder", dir, de.Name())
+			return nil, fmt.Errorf("record: %s 已有证据记录（%s），请选择空文件夹", dir, de.Name())
 		}
 	}
+	return newRecorder(dir, base, red), nil
+}
+
+// ResumeRecorder continues the recording in dir, for a resumed run (`check --resume` of a run
+// started with --record): new exchanges are numbered after the ones already there and added to
+// the same index, whose meta is kept, so every verdict of the finished run has its evidence in
+// one folder. Exchanges of the interrupted part stay as they are; a killed run's missing
+// index.json is rebuilt from the exchange files.
+func ResumeRecorder(dir string, base http.RoundTripper, red *Redactor) (*Recorder, error) {
+	if err := os.MkdirAll(dir, recordDirMode); err != nil {
+		return nil, fmt.Errorf("record: %w", err)
+	}
+	exs, err := LoadRecording(dir)
+	if err != nil {
+		return nil, fmt.Errorf("record: %w", err)
+	}
+	r := newRecorder(dir, base, red)
+	for i := range exs {
+		r.seq = max(r.seq, exs[i].Seq)
+		r.entries = append(r.entries, indexEntry(exs[i].File, &exs[i]))
+	}
+	switch ix, err := ReadIndex(dir); {
+	case err == nil:
+		r.meta = ix.Meta
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("record: %w", err)
+	}
+	return r, nil
+}
+
+func newRecorder(dir string, base http.RoundTripper, red *Redactor) *Recorder {
 	if base == nil {
 		base = http.DefaultTransport
 	}
 	if red == nil {
 		red = NewRedactor()
 	}
-	return &Recorder{dir: dir, base: base, red: red}, nil
+	return &Recorder{dir: dir, base: base, red: red, MaxBody: MaxBody}
+}
+
+// Meta returns the facts recorded with SetMeta so far (for a resumed recording, those of the
+// run that started it).
+func (r *Recorder) Meta() map[string]string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[string]string, len(r.meta))
+	for k, v := range r.meta {
+		out[k] = v
+	}
+	return out
 }
 
 // Dir is the folder the Recorder writes to.
@@ -125,24 +186,32 @@ func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		if errors.Is(err, context.Canceled) {
 			return nil, err
 		}
-		if serr := r.save(seq, req, out.Header, body, nil, nil, err); serr != nil {
-			return nil, fmt.Errorf("%w (and %v)", err, serr)
+		if serr := r.save(seq, req, out.Header, body, nil, nil, err, false); serr != nil {
+			return nil, serr
 		}
 		return nil, err
 	}
-	respBody, err := io.ReadAll(resp.Body)
+	limit := r.MaxBody
+	if limit <= 0 {
+		limit = MaxBody
+	}
+	respBody, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	resp.Body.Close()
 	if err == nil {
-		respBody, err = decodeContent(resp.Header, respBody)
+		respBody, err = decodeContent(resp.Header, respBody, limit)
 		if err == nil {
 			resp.Uncompressed = resp.Uncompressed || resp.Header.Get("Content-Encoding") != ""
 			resp.Header.Del("Content-Encoding")
 		}
 	}
+	truncated := false
+	if err == nil && int64(len(respBody)) > limit {
+		respBody, truncated = respBody[:limit], true
+	}
 	if err != nil {
 		if !errors.Is(err, context.Canceled) {
-			if serr := r.save(seq, req, out.Header, body, nil, nil, err); serr != nil {
-				return nil, fmt.Errorf("%w (and %v)", err, serr)
+			if serr := r.save(seq, req, out.Header, body, nil, nil, err, false); serr != nil {
+				return nil, serr
 			}
 		}
 		return nil, err
@@ -160,8 +229,13 @@ func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	resp.ContentLength = int64(len(respBody))
 	resp.Body = io.NopCloser(bytes.NewReader(respBody))
+	if truncated {
+		resp.ContentLength = -1
+		resp.Header.Del("Content-Length")
+		resp.Body = io.NopCloser(io.MultiReader(bytes.NewReader(respBody), &errReader{TooLarge(limit)}))
+	}
 	resp.Request = req
-	if err := r.save(seq, req, out.Header, body, resp, respBody, nil); err != nil {
+	if err := r.save(seq, req, out.Header, body, resp, respBody, nil, truncated); err != nil {
 		return nil, err
 	}
 	return resp, nil
@@ -243,7 +317,7 @@ func containsString(list []string, s string) bool {
 
 // save redacts one exchange and writes it. Credential values are collected from the whole
 // exchange first (request and response), so a token the response echoes is removed from both.
-func (r *Recorder) save(seq int, req *http.Request, sent http.Header, reqBody []byte, resp *http.Response, respBody []byte, rtErr error) error {
+func (r *Recorder) save(seq int, req *http.Request, sent http.Header, reqBody []byte, resp *http.Response, respBody []byte, rtErr error, truncated bool) error {
 	reqKind := kindOf(sent.Get("Content-Type"), reqBody)
 	var found []string
 	found = append(found, secretParamValues(req.URL.RawQuery)...)
@@ -259,6 +333,10 @@ func (r *Recorder) save(seq int, req *http.Request, sent http.Header, reqBody []
 		found = append(found, cookieValues(resp.Header)...)
 		_, v := blankJSONSecrets(string(respBody))
 		found = append(found, v...)
+		if visitorPath(req.URL.Path) {
+			_, v := blankVisitorSecrets(string(respBody))
+			found = append(found, v...)
+		}
 	}
 	s := r.learn(found)
 
@@ -285,7 +363,11 @@ func (r *Recorder) save(seq int, req *http.Request, sent http.Header, reqBody []
 			Timeout: errors.As(rtErr, &ne) && ne.Timeout() || errors.Is(rtErr, context.DeadlineExceeded),
 		}
 	} else {
-		body := []byte(s.responseBody(string(respBody)))
+		text := s.responseBody(string(respBody))
+		if visitorPath(req.URL.Path) {
+			text, _ = blankVisitorSecrets(text)
+		}
+		body := []byte(text)
 		h := s.headers(resp.Header)
 		if h == nil {
 			h = http.Header{}
@@ -293,7 +375,7 @@ func (r *Recorder) save(seq int, req *http.Request, sent http.Header, reqBody []
 		if h.Get("Content-Length") != "" {
 			h.Set("Content-Length", strconv.Itoa(len(body)))
 		}
-		ex.Response = &RecordedResponse{Status: resp.StatusCode, Date: h.Get("Date"), Headers: h}
+		ex.Response = &RecordedResponse{Status: resp.StatusCode, Date: h.Get("Date"), Headers: h, Truncated: truncated}
 		ex.Response.Body, ex.Response.BodyEncoding = encodeBody(body)
 		if ex.Response.BodyEncoding != "" {
 			ex.Response.BodyText = s.responseBody(readableText(h.Get("Content-Type"), body))
@@ -305,15 +387,25 @@ func (r *Recorder) save(seq int, req *http.Request, sent http.Header, reqBody []
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err != nil {
-		err = fmt.Errorf("record: %w", err)
+		err = &EvidenceError{Err: err}
 		if r.firstErr == nil {
 			r.firstErr = err
+			if r.OnFail != nil {
+				r.OnFail(err)
+			}
 		}
 		return err
 	}
 	r.entries = append(r.entries, indexEntry(name, &ex))
 	return nil
 }
+
+// EvidenceError is a failure to write the evidence folder (a full disk, a folder removed or
+// made read-only under the run). It is not a platform's answer: the run fails with it.
+type EvidenceError struct{ Err error }
+
+func (e *EvidenceError) Error() string { return "证据记录写入失败: " + e.Err.Error() }
+func (e *EvidenceError) Unwrap() error { return e.Err }
 
 // drainBody reads and closes a request's body (a RoundTripper must close it in every case).
 func drainBody(req *http.Request) ([]byte, error) {
@@ -327,7 +419,11 @@ func drainBody(req *http.Request) ([]byte, error) {
 // decodeContent undoes a Content-Encoding the transport left in place, so the body on disk can
 // be read and redacted. An encoding without a decoder in the standard library is an error:
 // recording it would mean writing bytes whose secrets nobody checked.
-func decodeContent(h http.Header, b []byte) ([]byte, error) {
+//
+// The output is read only up to limit+1 bytes: a small compressed body can expand to gigabytes
+// (a gzip bomb), and the caller only needs to know that it is over the limit.
+func decodeContent(h http.Header, b []byte, limit int64) ([]byte, error) {
+	upTo := func(r io.Reader) ([]byte, error) { return io.ReadAll(io.LimitReader(r, limit+1)) }
 	switch ce := strings.ToLower(strings.TrimSpace(h.Get("Content-Encoding"))); ce {
 	case "", "identity":
 		return b, nil
@@ -336,15 +432,15 @@ func decodeContent(h http.Header, b []byte) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("record: gzip body: %w", err)
 		}
-		return io.ReadAll(zr)
+		return upTo(zr)
 	case "deflate":
 		// "deflate" is zlib-wrapped by the standard, raw DEFLATE on some servers.
 		if zr, err := zlib.NewReader(bytes.NewReader(b)); err == nil {
-			if out, err := io.ReadAll(zr); err == nil {
+			if out, err := upTo(zr); err == nil {
 				return out, nil
 			}
 		}
-		return io.ReadAll(flate.NewReader(bytes.NewReader(b)))
+		return upTo(flate.NewReader(bytes.NewReader(b)))
 	default:
 		return nil, fmt.Errorf("record: cannot redact a body with Content-Encoding %q", ce)
 	}
@@ -366,6 +462,8 @@ var pathPlatforms = []struct{ prefix, platform string }{
 	{"/c/", "tieba"},
 	{"/i/sys/user_json", "tieba"},
 	{"/home/get/", "tieba"},
+	{"/visitor/", "weibo"},
+	{"/statuses/show", "weibo"},
 	{"/cgi-bin/searchbiz", "wechat-mp"},
 	{"/cgi-bin/appmsg", "wechat-mp"},
 	{"/cgi-bin/token", "wechat-api"},
@@ -374,12 +472,17 @@ var pathPlatforms = []struct{ prefix, platform string }{
 	{"/datacube/", "wechat-api"},
 }
 
+// isArticlePath reports a WeChat article page: /s/{token} or /s?__biz=….
+func isArticlePath(p string) bool { return p == "/s" || strings.HasPrefix(p, "/s/") }
+
 func platformOf(req *http.Request) string {
 	if p, ok := req.Context().Value(platformKey{}).(string); ok && p != "" {
 		return p
 	}
 	host := strings.ToLower(req.URL.Hostname())
 	switch {
+	case host == "mp.weixin.qq.com" && isArticlePath(req.URL.Path):
+		return "wechat-article"
 	case host == "mp.weixin.qq.com":
 		return "wechat-mp"
 	case host == "api.weixin.qq.com":
@@ -388,6 +491,9 @@ func platformOf(req *http.Request) string {
 		return "weibo"
 	case strings.HasSuffix(host, "baidu.com"):
 		return "tieba"
+	}
+	if isArticlePath(req.URL.Path) {
+		return "wechat-article"
 	}
 	for _, pp := range pathPlatforms {
 		if strings.HasPrefix(req.URL.Path, pp.prefix) {

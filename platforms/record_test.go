@@ -399,7 +399,7 @@ func TestRecordFileFormat(t *testing.T) {
 
 func TestRecordRefusesAFolderWithARecording(t *testing.T) {
 	dir, _ := recordScript(t)
-	if _, err := NewRecorder(dir, nil, nil); err == nil || !strings.Contains(err.Error(), "already holds a recording") {
+	if _, err := NewRecorder(dir, nil, nil); err == nil || !strings.Contains(err.Error(), "已有证据记录") {
 		t.Fatalf("NewRecorder on a used folder: %v", err)
 	}
 	// A folder with other things in it is fine.

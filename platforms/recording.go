@@ -72,6 +72,9 @@ type RecordedResponse struct {
 	// BodyText is a base64 body decoded from its charset (a GBK page as Chinese), redacted, for
 	// people reading the evidence. Replay ignores it and serves Body's exact bytes.
 	BodyText string `json:"body_text,omitempty"`
+	// Truncated marks a body that was longer than the cap (MaxBody): Body holds its first part
+	// only, and a replay fails the read the way the live run did (平台返回内容过大).
+	Truncated bool `json:"truncated,omitempty"`
 }
 
 // RecordedError is a request that got no response (connection refused, timeout). It is evidence
@@ -260,7 +263,7 @@ func writeJSONAtomic(dir, name string, v any) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Chmod(tmp, 0o644)
+		err = os.Chmod(tmp, recordFileMode)
 	}
 	if err == nil {
 		err = os.Rename(tmp, filepath.Join(dir, name))
@@ -294,6 +297,33 @@ func blankJSONSecrets(s string) (string, []string) {
 			}
 		} else {
 			v = raw
+		}
+		if v != "" && v != Redacted {
+			found = append(found, v)
+		}
+		return `"` + sub[1] + `"` + sub[2] + `"` + Redacted + `"`
+	})
+	return out, found
+}
+
+// visitorKey matches the members of Weibo's visitor handshake answer (genvisitor2's JSONP,
+// {"data":{"sub":"_2A…","subp":"0033…","tid":"…"}}) that make up the visitor cookie. They are
+// blanked only in answers from a /visitor/ path: "sub" is too common a name to treat as a
+// credential everywhere.
+var visitorKey = regexp.MustCompile(`"(sub|subp|tid|alt)"(\s*:\s*)("(?:[^"\\]|\\.)*")`)
+
+// visitorPath reports the visitor-cookie endpoints (…/visitor/genvisitor2 and the like).
+func visitorPath(p string) bool { return strings.Contains(p, "/visitor/") }
+
+// blankVisitorSecrets blanks the cookie members of a visitor handshake answer and returns the
+// values removed.
+func blankVisitorSecrets(s string) (string, []string) {
+	var found []string
+	out := visitorKey.ReplaceAllStringFunc(s, func(m string) string {
+		sub := visitorKey.FindStringSubmatch(m)
+		var v string
+		if err := json.Unmarshal([]byte(sub[3]), &v); err != nil {
+			v = strings.Trim(sub[3], `"`)
 		}
 		if v != "" && v != Redacted {
 			found = append(found, v)

@@ -19,6 +19,17 @@ type Deps struct {
 	Redactor *Redactor
 	// Now is the clock, used as the fetch time when a response carries no Date header.
 	Now func() time.Time
+	// Notice tells the person running the check something that concerns the whole run, not
+	// one account (a route that stopped working, a cookie that could not be obtained); the CLI
+	// prints it on stderr at once. Adapters call it at most once per cause. Nil drops notices.
+	Notice func(msg string)
+}
+
+// Notify calls d.Notice when it is set.
+func (d Deps) Notify(msg string) {
+	if d.Notice != nil {
+		d.Notice(msg)
+	}
 }
 
 // FetchTime is the moment a response was produced: the server's Date header when it has one

@@ -120,6 +120,13 @@ func (r *Replayer) RoundTrip(req *http.Request) (*http.Response, error) {
 		h.Set("Date", ex.Response.Date)
 	}
 	b := r.bodies[i]
+	var rb io.Reader = bytes.NewReader(b)
+	length := int64(len(b))
+	if ex.Response.Truncated {
+		// The live run read this much and no more: fail the read the same way.
+		rb, length = io.MultiReader(rb, &errReader{TooLarge(int64(len(b)))}), -1
+		h.Del("Content-Length")
+	}
 	return &http.Response{
 		Status:        fmt.Sprintf("%d %s", ex.Response.Status, http.StatusText(ex.Response.Status)),
 		StatusCode:    ex.Response.Status,
@@ -127,8 +134,8 @@ func (r *Replayer) RoundTrip(req *http.Request) (*http.Response, error) {
 		ProtoMajor:    1,
 		ProtoMinor:    1,
 		Header:        h,
-		Body:          io.NopCloser(bytes.NewReader(b)),
-		ContentLength: int64(len(b)),
+		Body:          io.NopCloser(rb),
+		ContentLength: length,
 		Request:       req,
 	}, nil
 }

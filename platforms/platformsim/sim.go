@@ -67,6 +67,9 @@ type Options struct {
 	// Window is the update window (default 14 days): fresh accounts posted within it before
 	// CheckTime, stale ones did not.
 	Window time.Duration
+	// WeChatClosed plays the 公众平台 after 2026-07-30: searchbiz still answers, but every
+	// appmsgpublish for an account gets base_resp.ret 200013 (freq control), every time.
+	WeChatClosed bool
 }
 
 // Defaults for Options.
@@ -116,7 +119,11 @@ type Sim struct {
 	wechats  []*account          // search order
 	limiters map[string]*rate.Limiter
 	stats    map[string]*counter
+	visitors atomic.Int64 // visitor cookies handed out
 }
+
+// Visitors is the number of Weibo visitor-cookie handshakes the server answered.
+func (s *Sim) Visitors() int64 { return s.visitors.Load() }
 
 type counter struct{ requests, rejected atomic.Int64 }
 
@@ -127,6 +134,9 @@ type post struct {
 	repost  bool // Weibo: a repost, whose retweeted original is older than the outer post
 	id      int64
 	replyAt time.Time // Tieba forum threads: the last reply (last_time_int), a trap for adapters reading it as the post time
+	// WeChat: an image-and-text post (type 10002, sent_info.time 0, appmsg_info[] instead of
+	// appmsgex[]); undated ones carry no time at all.
+	image, undated bool
 }
 
 type account struct {
@@ -136,7 +146,21 @@ type account struct {
 	alias    string // WeChat 微信号
 	portrait string // Tieba portrait
 	posts    []post // newest first, pinned posts included where they are listed
+	// Weibo: how the list is paged (see weiboGetIndex), and posts made after the check time
+	// (the audit runs days later), listed above the others.
+	paging  weiboPaging
+	afterT  []post
+	visitor bool // Weibo: the account needs a cookie (every account does: HTTP 432 without)
 }
+
+// weiboPaging is how an account's getIndex list is split into pages.
+type weiboPaging int
+
+const (
+	onePage   weiboPaging = iota // everything on one page, no way on
+	bySinceID                    // page 1: pinned post and posts after T, then since_id
+	byPage                       // the same with cardlistInfo.page = 2 and no since_id
+)
 
 // Start generates the accounts and starts the server. Close it when done.
 func Start(opts Options) *Sim {
@@ -170,6 +194,7 @@ func Start(opts Options) *Sim {
 
 	mux := http.NewServeMux()
 	mux.Handle("/api/container/getIndex", s.platform(Weibo, s.weiboRejected, s.weiboGetIndex))
+	mux.Handle("/visitor/genvisitor2", http.HandlerFunc(s.weiboVisitor))
 	mux.Handle("/i/sys/user_json", s.platform(Tieba, tiebaWebRejected, s.tiebaUserJSON))
 	mux.Handle("/c/u/feed/userpost", s.platform(Tieba, tiebaClientRejected, s.tiebaUserPost))
 	mux.Handle("/c/f/frs/page", s.platform(Tieba, tiebaClientRejected, s.tiebaForum))
@@ -290,6 +315,16 @@ func (s *Sim) generate() {
 			a.Name = fmt.Sprintf("模拟政务微博%04d", a.k)
 			a.IDKind, a.ID = platforms.IDWeiboUID, strconv.FormatInt(a.numID, 10)
 			a.posts = append([]post{pinned}, regular...)
+			// Real getIndex answers page by since_id or by page number (both occur today); an
+			// audit run days after T sees newer posts above the ones that count, so the adapter
+			// must page past them to reach the newest post ≤ T.
+			a.paging = weiboPaging(a.k % 3)
+			if a.paging != onePage {
+				a.afterT = []post{
+					{at: T.Add(2*day + time.Duration(a.k)*time.Minute), id: int64(4900000000000000 + i*10)},
+					{at: T.Add(3 * time.Hour), id: int64(4900000000000000 + i*10 + 1)},
+				}
+			}
 			s.weibo[a.ID] = a
 		case platforms.Tieba:
 			a.numID = 100000000 + int64(a.k)
@@ -309,6 +344,15 @@ func (s *Sim) generate() {
 			a.alias = fmt.Sprintf("mngov%04d", a.k)
 			a.IDKind, a.ID = platforms.IDWeChatBiz, base64.StdEncoding.EncodeToString([]byte(strconv.FormatInt(a.numID, 10)))
 			a.posts = regular
+			switch a.k % 4 {
+			case 0:
+				// An undated image post just below the newest send: it decides nothing.
+				undated := post{image: true, undated: true, id: regular[0].id + 50}
+				a.posts = append([]post{regular[0], undated}, regular[1:]...)
+			case 2:
+				// The newest send is an image post, dated only through appmsg_info.
+				a.posts[0].image = true
+			}
 			s.wechat[a.ID] = a
 			s.wechats = append(s.wechats, a)
 		}

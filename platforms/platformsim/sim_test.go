@@ -15,9 +15,13 @@ import (
 	"github.com/nmaudit/nmaudit/platforms"
 )
 
+// get asks u with a visitor-style SUB cookie (m.weibo.cn answers 432 without one; the other
+// endpoints ignore it).
 func get(t *testing.T, u string) (int, http.Header, []byte) {
 	t.Helper()
-	resp, err := http.Get(u)
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	req.Header.Set("Cookie", "SUB=_2AkMtestVisitor")
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,6 +110,8 @@ type weiboPage struct {
 	Data struct {
 		CardlistInfo struct {
 			SinceID json.Number `json:"since_id"`
+			Page    int         `json:"page"`
+			Total   int         `json:"total"`
 		} `json:"cardlistInfo"`
 		Cards []weiboCard `json:"cards"`
 	} `json:"data"`
@@ -127,23 +133,52 @@ type weiboCard struct {
 func TestWeiboShape(t *testing.T) {
 	s := Start(Options{Seed: 1, Accounts: 36})
 	defer s.Close()
+	T := DefaultCheckTime
 	reposts, pinnedNewest := 0, 0
+	pagings := map[string]int{}
 	for _, a := range byPlatform(s, platforms.Weibo) {
-		status, h, b := get(t, s.URL+"/api/container/getIndex?type=uid&value="+a.ID+"&containerid=107603"+a.ID)
-		if status != 200 || !strings.HasPrefix(h.Get("Content-Type"), "application/json") {
-			t.Fatalf("%s: %d %s", a.Name, status, h.Get("Content-Type"))
-		}
-		var page weiboPage
-		decode(t, b, &page)
-		if page.OK != 1 || page.Data.CardlistInfo.SinceID != "" {
-			t.Fatalf("%s: ok %d since_id %q", a.Name, page.OK, page.Data.CardlistInfo.SinceID)
-		}
+		base := s.URL + "/api/container/getIndex?type=uid&value=" + a.ID + "&containerid=107603" + a.ID
 		var cards []weiboCard
-		for _, c := range page.Data.Cards {
-			if c.CardType == 11 {
-				cards = append(cards, c.CardGroup...)
-			} else {
-				cards = append(cards, c)
+		next, pagesRead := base, 0
+		for next != "" {
+			status, h, b := get(t, next)
+			if status != 200 || !strings.HasPrefix(h.Get("Content-Type"), "application/json") {
+				t.Fatalf("%s: %d %s", a.Name, status, h.Get("Content-Type"))
+			}
+			var page weiboPage
+			decode(t, b, &page)
+			if page.OK != 1 {
+				t.Fatalf("%s: ok %d", a.Name, page.OK)
+			}
+			pagesRead++
+			var pageCards []weiboCard
+			for _, c := range page.Data.Cards {
+				if c.CardType == 11 {
+					pageCards = append(pageCards, c.CardGroup...)
+				} else {
+					pageCards = append(pageCards, c)
+				}
+			}
+			for i, c := range pageCards {
+				pinned := c.Mblog != nil && c.Mblog.IsTop == 1 && c.Mblog.MblogType == 2
+				if pinned != (pagesRead == 1 && i == 0) {
+					t.Errorf("%s: page %d card %d pinned=%v", a.Name, pagesRead, i, pinned)
+				}
+			}
+			cards = append(cards, pageCards...)
+			ci := page.Data.CardlistInfo
+			switch {
+			case ci.SinceID != "":
+				next = base + "&since_id=" + ci.SinceID.String()
+				pagings["since_id"]++
+			case ci.Page != 0:
+				next = base + "&page=" + strconv.Itoa(ci.Page)
+				pagings["page"]++
+			default:
+				next = ""
+				if ci.Total != len(cards) {
+					t.Errorf("%s: last page with total %d after %d posts", a.Name, ci.Total, len(cards))
+				}
 			}
 		}
 		var newest time.Time
@@ -156,10 +191,7 @@ func TestWeiboShape(t *testing.T) {
 				t.Fatal(err)
 			}
 			pinned := c.Mblog.IsTop == 1 && c.Mblog.MblogType == 2
-			if pinned != (i == 0) {
-				t.Errorf("%s: card %d pinned=%v", a.Name, i, pinned)
-			}
-			if at.After(newest) {
+			if !at.After(T) && at.After(newest) {
 				newest = at
 				if pinned {
 					pinnedNewest++
@@ -176,19 +208,40 @@ func TestWeiboShape(t *testing.T) {
 			}
 		}
 		if !newest.Equal(a.Latest) {
-			t.Errorf("%s: newest post %v, Latest %v", a.Name, newest, a.Latest)
+			t.Errorf("%s: newest post ≤ T %v, Latest %v", a.Name, newest, a.Latest)
 		}
 	}
 	if reposts == 0 || pinnedNewest == 0 {
 		t.Errorf("no account whose newest post is a repost (%d) or pinned (%d)", reposts, pinnedNewest)
 	}
+	if pagings["since_id"] == 0 || pagings["page"] == 0 {
+		t.Errorf("both ways of paging must occur: %v", pagings)
+	}
 
-	// Unknown uid and a later page: the empty-list answer.
+	// Unknown uid: the empty-list answer. No cookie: HTTP 432.
 	_, _, b := get(t, s.URL+"/api/container/getIndex?type=uid&value=1&containerid=1076031")
 	var page weiboPage
 	decode(t, b, &page)
 	if page.OK != 0 || page.Msg != "这里还没有内容" {
 		t.Errorf("unknown uid: %s", b)
+	}
+	resp, err := http.Get(s.URL + "/api/container/getIndex?type=uid&value=" + byPlatform(s, platforms.Weibo)[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 432 {
+		t.Errorf("no cookie: HTTP %d, want 432", resp.StatusCode)
+	}
+	// The visitor handshake hands out a cookie as JSONP and Set-Cookie.
+	vr, err := http.PostForm(s.URL+"/visitor/genvisitor2", url.Values{"cb": {"visitor_gray_callback"}, "tid": {""}, "from": {"weibo"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vb, _ := io.ReadAll(vr.Body)
+	vr.Body.Close()
+	if !strings.Contains(string(vb), `"retcode":20000000`) || len(vr.Cookies()) < 2 || s.Visitors() != 1 {
+		t.Errorf("genvisitor2: %s, cookies %v", vb, vr.Cookies())
 	}
 }
 
@@ -313,6 +366,7 @@ func TestWeChatShape(t *testing.T) {
 		decode(t, b, &r)
 		return r
 	}
+	images := 0
 	for _, a := range byPlatform(s, platforms.WeChat) {
 		r := mp("/cgi-bin/searchbiz", url.Values{"action": {"search_biz"}, "begin": {"0"}, "count": {"5"}, "query": {a.Name}})
 		found := 0
@@ -348,16 +402,28 @@ func TestWeChatShape(t *testing.T) {
 					continue
 				}
 				var info struct {
+					Type     int `json:"type"`
 					SentInfo struct {
 						Time int64 `json:"time"`
 					} `json:"sent_info"`
 					Appmsgex []struct {
 						CreateTime int64 `json:"create_time"`
 					} `json:"appmsgex"`
+					AppMsgInfo []struct {
+						CreateTime string `json:"create_time"`
+					} `json:"appmsg_info"`
 				}
 				decode(t, []byte(e.PublishInfo), &info)
 				sent := time.Unix(info.SentInfo.Time, 0)
-				if len(info.Appmsgex) == 0 || info.Appmsgex[0].CreateTime >= info.SentInfo.Time {
+				if info.Type == 10002 {
+					// An image post: no sent time, dated (if at all) through appmsg_info.
+					images++
+					if info.SentInfo.Time != 0 || len(info.AppMsgInfo) != 1 || len(info.Appmsgex) != 0 {
+						t.Errorf("%s: image post shape %s", a.Name, e.PublishInfo)
+					}
+					ct, _ := strconv.ParseInt(info.AppMsgInfo[0].CreateTime, 10, 64)
+					sent = time.Unix(ct, 0)
+				} else if len(info.Appmsgex) == 0 || info.Appmsgex[0].CreateTime >= info.SentInfo.Time {
 					t.Errorf("%s: article create_time should predate its send", a.Name)
 				}
 				if sent.After(newest) {
@@ -369,6 +435,9 @@ func TestWeChatShape(t *testing.T) {
 		if !newest.Equal(a.Latest) || sends < 5 || empties != 1 {
 			t.Errorf("%s: newest send %v (Latest %v), %d sends, %d empty", a.Name, newest, a.Latest, sends, empties)
 		}
+	}
+	if images == 0 {
+		t.Errorf("no image posts")
 	}
 
 	// A prefix name finds its namesakes too (模拟政务公众号0001 also matches …00010).

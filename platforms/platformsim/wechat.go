@@ -69,6 +69,10 @@ func (s *Sim) wechatPublished(w http.ResponseWriter, r *http.Request) {
 	if !session(w, r) {
 		return
 	}
+	if s.opts.WeChatClosed {
+		writeJSON(w, wechatJSON, map[string]any{"base_resp": baseResp(WeChatFreqControl, "freq control")})
+		return
+	}
 	q := r.URL.Query()
 	a := s.wechat[q.Get("fakeid")]
 	if a == nil {
@@ -99,7 +103,7 @@ func (s *Sim) wechatPublished(w http.ResponseWriter, r *http.Request) {
 		sent := e.p.at.Unix()
 		created := e.p.at.Add(-time.Duration(1+msgid%48) * time.Hour).Unix()
 		link := "http://mp.weixin.qq.com/s?__biz=" + a.ID + "&mid=" + strconv.FormatInt(msgid, 10) + "&idx=1&sn=sim#rd"
-		info, err := marshal(map[string]any{
+		send := map[string]any{
 			"type":      9,
 			"msgid":     msgid,
 			"sent_info": map[string]any{"time": sent, "is_send_all": true, "is_published": 1, "func_flag": 0},
@@ -107,7 +111,20 @@ func (s *Sim) wechatPublished(w http.ResponseWriter, r *http.Request) {
 				"aid": strconv.FormatInt(msgid, 10) + "_1", "title": a.Name + "：政务信息公开", "link": link,
 				"create_time": created, "update_time": created - 10, "is_deleted": false, "itemidx": 1,
 			}},
-		})
+		}
+		if e.p.image {
+			// An image-and-text post: type 10002, sent_info.time 0, appmsg_info[] (times as
+			// strings) instead of appmsgex[].
+			item := map[string]any{"appmsgid": msgid, "itemidx": 1, "title": a.Name + "：图片消息",
+				"content_url": link, "is_deleted": false}
+			if !e.p.undated {
+				item["create_time"] = strconv.FormatInt(sent, 10)
+			}
+			send = map[string]any{"type": 10002, "msgid": msgid,
+				"sent_info":   map[string]any{"time": 0, "is_send_all": true, "func_flag": 0},
+				"appmsg_info": []any{item}}
+		}
+		info, err := marshal(send)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return

@@ -45,6 +45,27 @@ const (
 	RateLimited Scenario = "rate_limited"
 	// Garbage: the body is not JSON (an HTML error page) → a *Fault, never a verdict.
 	Garbage Scenario = "garbage"
+
+	// The list-reading rule (platforms.Listing): "nothing in the window" or "never posted" is an
+	// answer only when the list was read back past T−W or to its proven end. In every scenario
+	// below the first page holds only unpinned posts after T (T+1h … T+3d), so nothing read so
+	// far says anything about [T−W, T].
+
+	// EndOfList: the first page is provably the platform's last (its own end marker, as Part 1
+	// defines it: no cursor and no next page with every counted post seen, an empty next page…).
+	// The list is read to its end: definitive, Latest nil (nothing at or before T).
+	EndOfList Scenario = "end_of_list"
+	// NextPageFails: the first page signals a next page, and every request for it fails
+	// (HTTP 500). → a *Fault, never a verdict.
+	NextPageFails Scenario = "next_page_fails"
+	// Truncated: the platform signals more than it lets the adapter read — a total above what
+	// was served with no way on, an empty page where more were promised, or more pages than
+	// max_pages (the harness may lower max_pages to 2). → ErrIncomplete or ErrTooManyPages.
+	Truncated Scenario = "truncated"
+	// OddMarker: the first page's paging marker is in a form the adapter does not know (an
+	// object where a cursor should be, a page number that is not a number, a has-more flag of
+	// "maybe"). → a *Fault: an unknown marker can never be read as "no more pages".
+	OddMarker Scenario = "odd_marker"
 )
 
 // Harness sets an adapter up against its fake server for one scenario.
@@ -104,6 +125,40 @@ func Run(t *testing.T, h Harness) {
 			var fault *platforms.Fault
 			if !errors.As(err, &fault) {
 				t.Fatalf("err = %v (%T), want a *platforms.Fault", err, err)
+			}
+			if len(wantErrs) == 0 {
+				return
+			}
+			for _, w := range wantErrs {
+				if errors.Is(err, w) {
+					return
+				}
+			}
+			t.Errorf("err = %v (reason %s), want one of %v", err, fault.Reason, wantErrs)
+		})
+	}
+	t.Run(string(EndOfList), func(t *testing.T) {
+		f, target := h.Setup(t, EndOfList, T)
+		obs, err := f.Fetch(context.Background(), target, T)
+		if err != nil {
+			t.Fatalf("Fetch: %v (a list read to its proven end is an answer)", err)
+		}
+		if obs.Latest != nil {
+			t.Errorf("Latest = %+v, want nil: every post is after T", *obs.Latest)
+		}
+	})
+	unread := map[Scenario][]error{
+		NextPageFails: nil,
+		Truncated:     {platforms.ErrIncomplete, platforms.ErrTooManyPages},
+		OddMarker:     nil,
+	}
+	for s, wantErrs := range unread {
+		t.Run(string(s), func(t *testing.T) {
+			f, target := h.Setup(t, s, T)
+			obs, err := f.Fetch(context.Background(), target, T)
+			var fault *platforms.Fault
+			if !errors.As(err, &fault) {
+				t.Fatalf("Fetch = %+v, %v: a list not read to its end must be a *platforms.Fault (待核查), never a verdict", obs, err)
 			}
 			if len(wantErrs) == 0 {
 				return

@@ -2,6 +2,7 @@ package tieba
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/nmaudit/nmaudit/platforms"
 )
@@ -47,6 +48,10 @@ func (f *Fetcher) checkCode(code *flex, msg, rawURL string) error {
 	}
 	if code.isZero() {
 		return nil
+	}
+	if _, err := strconv.ParseInt(string(*code), 10, 64); err != nil {
+		// Neither 0/"0" nor any other integer: not a code the contract knows, so not success.
+		return f.fault(platforms.ReasonBadResponse, "", fmt.Sprintf("error_code 取值无法识别：%q", string(*code)), rawURL, nil)
 	}
 	detail := fmt.Sprintf("error_code %s", *code)
 	if msg != "" {

@@ -36,6 +36,7 @@ type fake struct {
 	userJSON func(w http.ResponseWriter, r *http.Request, n int)
 	userPost func(w http.ResponseWriter, r *http.Request, form url.Values, n int)
 	frsPage  func(w http.ResponseWriter, r *http.Request, form url.Values, n int)
+	pbPage   func(w http.ResponseWriter, r *http.Request, form url.Values, n int)
 
 	mu   sync.Mutex
 	reqs []seen
@@ -75,7 +76,7 @@ func (s *fake) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.userJSON(w, r, n)
-	case userPostPath, frsPagePath:
+	case userPostPath, frsPagePath, pbPagePath:
 		if r.Method != http.MethodPost {
 			s.t.Errorf("%s: method %s, want POST", r.URL.Path, r.Method)
 		}
@@ -90,8 +91,11 @@ func (s *fake) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		h := s.userPost
-		if r.URL.Path == frsPagePath {
+		switch r.URL.Path {
+		case frsPagePath:
 			h = s.frsPage
+		case pbPagePath:
+			h = s.pbPage
 		}
 		if h == nil {
 			s.t.Errorf("unexpected call to %s", r.URL.Path)

@@ -41,14 +41,26 @@ func (s *flex) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// isZero reports whether a flag or code is "0" in any of the ways it is written (0, "0", 0.0).
-func (s flex) isZero() bool {
-	f, err := strconv.ParseFloat(string(s), 64)
-	return err == nil && f == 0
-}
+// isZero reports whether a flag or code is 0 or "0": the only ways the contract writes "off"
+// and "success". "0.0", "00", "false" and the like are not read as zero — a value nobody has
+// seen must never make an answer definitive (a hide_post of "0.0" read as "not hidden" turned
+// an empty list into 不合格).
+func (s flex) isZero() bool { return s == "0" }
 
-// set reports whether a flag is on: present and not zero.
-func (s flex) set() bool { return s != "" && !s.isZero() }
+// isOne reports 1 or "1" (booleans arrive as "1"/"0" through UnmarshalJSON).
+func (s flex) isOne() bool { return s == "1" }
+
+// set reports whether a flag is on: present and not zero. It is for flags whose misreading costs
+// nothing but an extra page (is_top); definitive flags use isZero/isOne.
+func (s flex) set() bool {
+	if s == "" || s.isZero() {
+		return false
+	}
+	if f, err := strconv.ParseFloat(string(s), 64); err == nil && f == 0 {
+		return false
+	}
+	return true
+}
 
 // plausible bounds for a create_time: Tieba opened in December 2003, and 2100 is far enough to
 // catch milliseconds sent where seconds were expected. A value outside them is not read as some

@@ -27,7 +27,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -51,7 +50,9 @@ type Config struct {
 
 // Defaults (platforms.md Part 1; design.md "Config").
 const (
-	DefaultBaseURL       = "http://c.tieba.baidu.com"
+	// DefaultBaseURL is the client API over https: the app host aiotieba calls with TLS, so
+	// BDUSS never travels in clear text (c.tieba.baidu.com answers plain http).
+	DefaultBaseURL       = "https://tiebac.baidu.com"
 	DefaultWebBaseURL    = "https://tieba.baidu.com"
 	DefaultClientVersion = "12.64.1.1"
 )
@@ -118,15 +119,12 @@ func New(cfg Config, deps platforms.Deps) (*Fetcher, error) {
 		return nil, err
 	}
 
-	hc := &http.Client{}
-	if deps.Client != nil {
-		cp := *deps.Client
-		hc = &cp
-	}
-	rc := resty.NewWithClient(hc).
+	// platforms.Client: a copy of the shared client that follows redirects only on the same
+	// site, so a 307 can never carry the signed form (BDUSS in it) to another host.
+	rc := resty.NewWithClient(platforms.Client(deps)).
 		SetTimeout(cfg.Timeout).
 		SetLogger(quietLogger{}). // resty's own log lines would bypass the redactor
-		SetResponseBodyLimit(maxBody)
+		SetResponseBodyLimit(platforms.MaxBody)
 
 	pacer := deps.Pacer
 	if pacer == nil {

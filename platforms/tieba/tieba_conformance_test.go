@@ -1,6 +1,7 @@
 package tieba
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"testing"
@@ -56,8 +57,40 @@ func (harness) Setup(t *testing.T, sc platformtest.Scenario, at time.Time) (plat
 			w.Header().Set("Content-Type", "text/html")
 			_, _ = w.Write([]byte("<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>"))
 		}
+	case platformtest.EndOfList:
+		// The user route's end marker: an empty page with hide_post "0".
+		s.userPost = pages(t, empty, page(3*day, time.Hour))
+	case platformtest.NextPageFails:
+		s.userPost = func(w http.ResponseWriter, r *http.Request, form url.Values, n int) {
+			if form.Get("pn") == "1" {
+				writeJSON(w, page(3*day, time.Hour))
+				return
+			}
+			status(http.StatusInternalServerError, "Internal Server Error")(w, r)
+		}
+	case platformtest.Truncated:
+		// userpost has no total: a list that keeps going past the page budget is the way it
+		// can be cut short.
+		s.userPost = body(page(3*day, 2*day, time.Hour))
+		return newFetcher(t, s, func(c *Config) { c.MaxPages = 2 }), byName
+	case platformtest.OddMarker:
+		// The forum route has a marker: page.has_more. One of "maybe" is not an end.
+		s.userJSON = nil
+		s.frsPage = body(withHasMore(frsJSON(thread{at: at.Add(3 * day)}, thread{at: at.Add(time.Hour)}), "maybe"))
+		return newFetcher(t, s, nil), byForum
 	default:
 		t.Fatalf("unknown scenario %s", sc)
 	}
 	return newFetcher(t, s, nil), byName
+}
+
+// withHasMore adds page.has_more to an frs/page answer, as the real one carries it.
+func withHasMore(page string, v any) string {
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(page), &doc); err != nil {
+		panic(err)
+	}
+	doc["page"] = map[string]any{"page_size": "30", "offset": "0", "current_page": "1", "has_more": v, "has_prev": "0"}
+	b, _ := json.Marshal(doc)
+	return string(b)
 }

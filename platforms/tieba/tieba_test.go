@@ -356,6 +356,55 @@ func TestFetch(t *testing.T) {
 			frsPage: formFile(t, "frs_page_error.json"),
 			check:   fault(platforms.ReasonPlatformError, nil, "该贴吧不存在"),
 		},
+		// Only the values the contract names are definitive (issue: hide_post "0.0" read as
+		// "not hidden" made an empty list 不合格).
+		{
+			name: "hide_post 0.0 with an empty list is not read as no posts", target: byID, at: tLit,
+			userPost: body(`{"error_code":"0","error_msg":"","hide_post":"0.0","post_list":[]}`),
+			check:    fault(platforms.ReasonBadResponse, nil, "hide_post"),
+		},
+		{
+			name: "hide_post true is not a value the contract names", target: byID, at: tLit,
+			userPost: body(`{"error_code":0,"hide_post":"yes","post_list":[]}`),
+			check:    fault(platforms.ReasonBadResponse, nil, "hide_post"),
+		},
+		{
+			name: "hide_post and error_code as numbers", target: byID, at: tLit,
+			userPost: body(`{"error_code":0,"error_msg":"","hide_post":0,"post_list":[]}`),
+			check:    none,
+		},
+		{
+			name: "error_code 0.0 is not success", target: byID, at: tLit,
+			userPost: body(`{"error_code":"0.0","hide_post":"0","post_list":[]}`),
+			check:    fault(platforms.ReasonBadResponse, nil, "error_code"),
+		},
+		{
+			name: "forum: the feed_list layout of newer clients is not an empty list", target: byForum, at: tLit,
+			frsPage: body(`{"error_code":"0","error_msg":"","forum":{"id":"2345678","name":"某某市"},"page_data":{"feed_list":[{"feed":{"business_info":[{"key":"thread_id","value":"9012399999"},{"key":"title","value":"请问市民卡补办要带什么材料"},{"key":"forum_name","value":"某某市"}]}}],"has_more":1}}`),
+			check:   fault(platforms.ReasonBadResponse, nil, "新版列表格式"),
+		},
+		{
+			name: "forum: has_more 0 on a page of threads after T ends the list", target: byForum, at: tRel,
+			frsPage: body(withHasMore(frsJSON(thread{at: tRel.Add(2 * day)}, thread{at: tRel.Add(time.Hour)}), 0)),
+			check:   all(none, nCalls(frsPagePath, 1)),
+		},
+		{
+			name: "forum: has_more 1 then an empty page is a list withheld", target: byForum, at: tRel,
+			frsPage: pages(t, withHasMore(frsJSON(), 1),
+				withHasMore(frsJSON(thread{at: tRel.Add(2 * day)}), "1")),
+			check: all(fault(platforms.ReasonIncomplete, platforms.ErrIncomplete, "has_more"), nCalls(frsPagePath, 2)),
+		},
+		{
+			name: "userpost: the next page fails, page 1 is not an answer", target: byID, at: tRel,
+			userPost: func(w http.ResponseWriter, r *http.Request, form url.Values, n int) {
+				if form.Get("pn") == "1" {
+					writeJSON(w, userPostJSON(post{at: tRel.Add(day)}))
+					return
+				}
+				writeJSON(w, `{"error_code":"110","error_msg":"服务繁忙"}`)
+			},
+			check: fault(platforms.ReasonPlatformError, nil, "第 2 页"),
+		},
 		{
 			name: "security check page on userpost", target: byID, at: tLit,
 			userPost: func(w http.ResponseWriter, _ *http.Request, _ url.Values, _ int) {
@@ -624,7 +673,7 @@ func TestCancel(t *testing.T) {
 
 func TestNew(t *testing.T) {
 	d := DefaultConfig()
-	if d.BaseURL != "http://c.tieba.baidu.com" || d.WebBaseURL != "https://tieba.baidu.com" || d.ClientVersion != "12.64.1.1" {
+	if d.BaseURL != "https://tiebac.baidu.com" || d.WebBaseURL != "https://tieba.baidu.com" || d.ClientVersion != "12.64.1.1" {
 		t.Errorf("DefaultConfig URLs/version = %+v", d)
 	}
 	if d.Rate != 2 || d.Burst != 1 || d.Timeout != 15*time.Second || d.Retries != 3 || d.Backoff != time.Second || d.MaxPages != 10 {

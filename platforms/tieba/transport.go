@@ -16,10 +16,6 @@ import (
 	"github.com/nmaudit/nmaudit/platforms"
 )
 
-// maxBody caps a response: the pages asked for are a few tens of KB, so anything near this is
-// not the page we asked for, and reading it whole would only cost memory.
-const maxBody = 8 << 20
-
 // User agents. The client API's is the Android app's; user_json is a web endpoint, and Baidu's web
 // JSON endpoints answer HTML to non-desktop agents (platforms.md Part 2 §3a).
 const (
@@ -89,7 +85,8 @@ func (f *Fetcher) send(ctx context.Context, method, rawURL string, form url.Valu
 				return f.fault(tf.Reason, tf.Label, tf.Detail, rawURL, nil)
 			}
 			if errors.Is(err, resty.ErrResponseBodyTooLarge) {
-				return f.fault(platforms.ReasonBadResponse, "", fmt.Sprintf("响应超过 %d 字节", maxBody), rawURL, nil)
+				tl := platforms.TooLarge(platforms.MaxBody)
+				return f.fault(tl.Reason, "", tl.Detail, rawURL, nil)
 			}
 			return platforms.Retry(f.fault(platforms.ReasonNetwork, "", err.Error(), rawURL, err))
 		}
@@ -98,6 +95,14 @@ func (f *Fetcher) send(ctx context.Context, method, rawURL string, form url.Valu
 		switch {
 		case isSecurityCheck(body):
 			return f.fault(platforms.ReasonCaptcha, labelCaptcha, fmt.Sprintf("HTTP %d", status), rawURL, nil)
+		case status >= 300 && status < 400:
+			// Not followed (platforms.Client stays on the site): Baidu sends risk-controlled
+			// clients to its captcha (wappass…/captcha); anything else is refused.
+			to := platforms.Redirected(resp.RawResponse)
+			if strings.Contains(to, "captcha") || strings.Contains(to, "wappass") {
+				return f.fault(platforms.ReasonCaptcha, labelCaptcha, "被重定向到验证页："+to, rawURL, nil)
+			}
+			return f.fault(platforms.ReasonRedirected, "", fmt.Sprintf("HTTP %d → %s（未跟随）", status, to), rawURL, nil)
 		case status == http.StatusTooManyRequests || status == http.StatusForbidden:
 			return platforms.Retry(f.fault(platforms.ReasonRateLimited, "", fmt.Sprintf("HTTP %d", status), rawURL, nil))
 		case status >= 500:

@@ -91,12 +91,20 @@ type upPost struct {
 	} `json:"content"`
 }
 
-// fetchUserPosts reads uid's posts page by page (platforms.md Part 1): the list is newest first,
-// so once a page holds a post at or before T the newest such post is on it; while every post on
-// a page is after T the next page is asked, at most max_pages pages.
+// fetchUserPosts reads uid's posts page by page (platforms.md Part 1) by platforms.Listing's
+// rule: the list is newest first, so once a page holds a post at or before T the newest such
+// post is on it; while every post on a page is after T the next page is asked (pn+1), at most
+// max_pages pages. The list's only end marker is an empty page with hide_post exactly "0": on
+// the first page that means the user never posted, later it is the end of the list.
 func (f *Fetcher) fetchUserPosts(ctx context.Context, uid string, checkTime time.Time) (platforms.Observation, error) {
+	list := platforms.NewListing(checkTime, 0)
 	var last reply
-	for pn := 1; pn <= f.maxPage; pn++ {
+	for pn := 1; ; pn++ {
+		if pn > f.maxPage {
+			_, fault := list.Conclude(false, f.fault(platforms.ReasonTooManyPages, "",
+				fmt.Sprintf("读了 %d 页，全部晚于监测时间点", f.maxPage), last.url, nil))
+			return platforms.Observation{}, fault
+		}
 		if err := ctx.Err(); err != nil {
 			return platforms.Observation{}, err
 		}
@@ -109,7 +117,7 @@ func (f *Fetcher) fetchUserPosts(ctx context.Context, uid string, checkTime time
 		}
 		r, err := f.post(ctx, userPostPath, form)
 		if err != nil {
-			return platforms.Observation{}, err
+			return platforms.Observation{}, pageErr(err, pn)
 		}
 		last = r
 		var page userPostPage
@@ -117,53 +125,67 @@ func (f *Fetcher) fetchUserPosts(ctx context.Context, uid string, checkTime time
 			return platforms.Observation{}, f.fault(platforms.ReasonBadResponse, "", "userpost 不是预期的 JSON: "+snippet(r.body), r.url, nil)
 		}
 		if err := f.checkCode(page.ErrorCode, page.ErrorMsg, r.url); err != nil {
-			return platforms.Observation{}, err
+			return platforms.Observation{}, pageErr(err, pn)
 		}
 		// hide_post "1" is a fault even when some posts come back: the contract makes it 待核查,
-		// and a partly visible history cannot prove what the hidden part holds.
-		if page.HidePost != nil && page.HidePost.set() {
+		// and a partly visible history cannot prove what the hidden part holds. Only 0/"0" and
+		// 1/"1" are values the contract names; any other is not read either way.
+		switch {
+		case page.HidePost != nil && page.HidePost.isOne():
 			return platforms.Observation{}, f.fault(platforms.ReasonHidden, labelHidden, "hide_post=1", r.url, nil)
+		case page.HidePost != nil && !page.HidePost.isZero() && *page.HidePost != "":
+			return platforms.Observation{}, f.fault(platforms.ReasonBadResponse, "",
+				fmt.Sprintf("hide_post 取值无法识别：%q", string(*page.HidePost)), r.url, nil)
 		}
 		if len(page.PostList) == 0 {
-			if pn == 1 && (page.HidePost == nil || !page.HidePost.isZero()) {
-				// Only an explicit hide_post "0" makes an empty first page mean "no posts".
+			if page.HidePost == nil || !page.HidePost.isZero() {
+				// Only an explicit hide_post "0" makes an empty page mean "no (more) posts".
 				return platforms.Observation{}, f.fault(platforms.ReasonEmptyList, "", "post_list 为空且未说明 hide_post", r.url, nil)
 			}
-			// First page: the user has no posts. Later page: the list ended with every post
-			// seen after T. Either way nothing is at or before T.
-			return f.observation(r, nil), nil
+			latest, fault := list.Conclude(true, nil)
+			if fault != nil {
+				return platforms.Observation{}, f.fault(fault.Reason, fault.Label, fault.Detail, r.url, nil)
+			}
+			return f.observation(r, latest), nil
 		}
-		best, err := f.newestUserPost(page.PostList, checkTime, r.url)
-		if err != nil {
-			return platforms.Observation{}, err
+		for _, p := range page.PostList {
+			post, err := f.userPost(p, r.url)
+			if err != nil {
+				return platforms.Observation{}, err
+			}
+			list.Add(post)
 		}
-		if best != nil {
-			return f.observation(r, best), nil
+		if list.Done() {
+			latest, _ := list.Conclude(true, nil)
+			return f.observation(r, latest), nil
 		}
 	}
-	return platforms.Observation{}, f.fault(platforms.ReasonTooManyPages, "",
-		fmt.Sprintf("读了 %d 页，全部晚于监测时间点", f.maxPage), last.url, nil)
 }
 
-// newestUserPost is the newest post on a page at or before T; nil when every post is after T.
-// A post whose time cannot be read fails the page: it might be the newest one.
-func (f *Fetcher) newestUserPost(list []upPost, checkTime time.Time, rawURL string) (*platforms.Post, error) {
-	var best *platforms.Post
-	for _, p := range list {
-		at, err := unixTime(p.CreateTime)
-		if err != nil {
-			return nil, f.fault(platforms.ReasonBadResponse, "", "post_id "+string(p.PostID)+": "+err.Error(), rawURL, nil)
-		}
-		if at.After(checkTime) || (best != nil && !at.After(best.Time)) {
-			continue
-		}
-		id := string(p.PostID)
-		if id == "" {
-			id = string(p.ThreadID)
-		}
-		best = &platforms.Post{Time: at, ID: id, Title: postTitle(p)}
+// userPost reads one post. A post whose time cannot be read fails the page: it might be the
+// newest one.
+func (f *Fetcher) userPost(p upPost, rawURL string) (platforms.Post, error) {
+	at, err := unixTime(p.CreateTime)
+	if err != nil {
+		return platforms.Post{}, f.fault(platforms.ReasonBadResponse, "", "post_id "+string(p.PostID)+": "+err.Error(), rawURL, nil)
 	}
-	return best, nil
+	id := string(p.PostID)
+	if id == "" {
+		id = string(p.ThreadID)
+	}
+	return platforms.Post{Time: at, ID: id, Title: postTitle(p)}, nil
+}
+
+// pageErr names the page of a fault past the first, so a person sees that page 1 was read.
+func pageErr(err error, pn int) error {
+	if pn > 1 {
+		if fault, ok := err.(*platforms.Fault); ok {
+			cp := *fault
+			cp.Detail = strings.TrimSpace(cp.Detail + fmt.Sprintf("（第 %d 页）", pn))
+			return &cp
+		}
+	}
+	return err
 }
 
 // postTitle is the thread title, or for a reply (which has none) the start of its text.

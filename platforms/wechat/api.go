@@ -125,25 +125,79 @@ func (c *tokenCache) flush() {
 }
 
 // fetchAPI: the newest post ≤ T is the max over freepublish (发布) and getarticletotal (群发,
-// which freepublish does not list). Both must answer; then "nothing in the window" is
-// definitive (Part 1).
+// which freepublish does not list). "Nothing in the window" needs both calls to answer; a post
+// in the window from either call is proof on its own, whatever the other call did (Part 1): a
+// freepublish item in [T−W, T] stands when getarticletotal answers 48001, and a mass-send day
+// in the window stands when freepublish fails.
 func (f *Fetcher) fetchAPI(ctx context.Context, a *app, checkTime time.Time) (platforms.Observation, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 
-	pub, pubURL, err := f.published(ctx, a, checkTime)
-	if err != nil {
+	// The token first: without one neither call can be made, and asking for it again for the
+	// second call would only repeat the refusal.
+	if _, err := f.token(ctx, a); err != nil {
 		return platforms.Observation{}, err
 	}
-	mass, massURL, err := f.massSends(ctx, a, checkTime, pub)
-	if err != nil {
-		return platforms.Observation{}, err
+	pub, pubURL, pubErr := f.published(ctx, a, checkTime)
+	if ctx.Err() != nil {
+		return platforms.Observation{}, f.finish(ctx, ctx.Err())
 	}
-	obs := platforms.Observation{Source: sourceAPI, Latest: pub, URL: f.redactURL(pubURL), FetchedAt: f.now()}
-	if mass != nil && (pub == nil || mass.Time.After(pub.Time)) {
-		obs.Latest, obs.URL = mass, f.redactURL(massURL)
+	if appWide(pubErr) {
+		// The app itself was refused (AppSecret, IP whitelist, daily quota): the other call
+		// would be refused the same way.
+		return platforms.Observation{}, pubErr
 	}
-	return obs, nil
+	floor := pub
+	if pubErr != nil {
+		floor = nil // every day of the window has to be asked: nothing is known from freepublish
+	}
+	mass, massURL, massErr := f.massSends(ctx, a, checkTime, floor)
+	if ctx.Err() != nil {
+		return platforms.Observation{}, f.finish(ctx, ctx.Err())
+	}
+	obs := func(p *platforms.Post, u string) platforms.Observation {
+		return platforms.Observation{Source: sourceAPI, Latest: p, URL: f.redactURL(u), FetchedAt: f.now()}
+	}
+	switch {
+	case pubErr == nil && massErr == nil:
+		if mass != nil && (pub == nil || mass.Time.After(pub.Time)) {
+			return obs(mass, massURL), nil
+		}
+		return obs(pub, pubURL), nil
+	case pubErr != nil && massErr == nil && f.inWindow(mass, checkTime):
+		return obs(mass, massURL), nil
+	case massErr != nil && pubErr == nil && f.inWindow(pub, checkTime):
+		return obs(pub, pubURL), nil
+	case pubErr != nil:
+		return platforms.Observation{}, pubErr
+	default:
+		return platforms.Observation{}, massErr
+	}
+}
+
+// appWide reports a failure that holds for every call of the app, not one endpoint.
+func appWide(err error) bool {
+	var ft *platforms.Fault
+	if !errors.As(err, &ft) {
+		return false
+	}
+	switch ft.Reason {
+	case platforms.ReasonCredentials, platforms.ReasonIPWhitelist, platforms.ReasonQuota:
+		return true
+	}
+	return errors.Is(err, errTokenRejected)
+}
+
+// errTokenRejected marks a token the API refused even after one refresh (40001/42001 twice).
+var errTokenRejected = errors.New("wechat: access_token rejected after a refresh")
+
+// inWindow reports whether p proves an update in [T−W, T].
+func (f *Fetcher) inWindow(p *platforms.Post, checkTime time.Time) bool {
+	if p == nil {
+		return false
+	}
+	t, ok := platforms.EffectiveTime(*p, checkTime)
+	return ok && !t.Before(checkTime.Add(-f.cfg.Window))
 }
 
 type freePublishReq struct {
@@ -309,7 +363,13 @@ func postJSON[T any](ctx context.Context, f *Fetcher, a *app, endpoint string, b
 			continue
 		}
 		if err != nil {
-			return zero, nil, rawURL, f.finish(ctx, err)
+			err = f.finish(ctx, err)
+			if expired {
+				if ft, ok := err.(*platforms.Fault); ok {
+					ft.Err = errTokenRejected
+				}
+			}
+			return zero, nil, rawURL, err
 		}
 		return out, raw, rawURL, nil
 	}
@@ -355,6 +415,11 @@ var (
 func (f *Fetcher) libErr(ctx context.Context, err error, rawURL string) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
+	}
+	if ft, ok := platforms.AsFault(err); ok {
+		// The transport already knew the answer (a body over the cap, a replay without the
+		// exchange): pass it on, not retried.
+		return f.fault(ft.Reason, ft.Label, ft.Detail, rawURL, nil)
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {

@@ -33,6 +33,32 @@ func TestOfficialAPI(t *testing.T) {
 		check  func(t *testing.T, f *fake)
 	}{
 		{
+			name: "a freepublish item in the window stands when getarticletotal answers 48001",
+			routes: routes(kToken, file("token_ok.json"), kFree, file("freepublish_ok.json"),
+				kCube, file("api_48001.json")),
+			want: want{latest: at(8, 19, 18, 2, 11), id: "Yy8wBcD_eFgHiJkL2"},
+		},
+		{
+			name: "a mass-send day in the window stands when freepublish fails",
+			routes: routes(kToken, file("token_ok.json"), kFree, file("garbage.html"),
+				kCube+"@2022-08-15", file("getarticletotal_ok.json"), kCube, file("getarticletotal_empty.json")),
+			want: want{latest: at(8, 15, 23, 59, 59), dayOnly: true, id: "2247501290_1"},
+			check: func(t *testing.T, f *fake) {
+				// freepublish told nothing, so every day of the window may be asked, newest first,
+				// down to the first one with a mass-send.
+				if d := f.cubeDays(); len(d) != 8 || d[0] != "2022-08-22" || d[len(d)-1] != "2022-08-15" {
+					t.Errorf("getarticletotal days = %v", d)
+				}
+			},
+		},
+		{
+			name: "a freepublish item older than the window does not stand when getarticletotal fails",
+			routes: routes(kToken, file("token_ok.json"), kFree, file("freepublish_after_t.json"),
+				kCube, file("api_48001.json")),
+			checkT: at(9, 10, 0, 0, 0),
+			want:   want{reason: platforms.ReasonNoPermission, sentErr: nil},
+		},
+		{
 			name: "token ok; freepublish item in the window, update_time read inside content",
 			routes: routes(kToken, file("token_ok.json"), kFree, file("freepublish_ok.json"),
 				kCube, file("getarticletotal_empty.json")),
@@ -215,7 +241,7 @@ func TestOfficialAPI(t *testing.T) {
 		},
 		{
 			name:   "-1 on every try → platform error after bounded retries",
-			routes: routes(kToken, file("token_ok.json"), kFree, file("api_system_error.json")),
+			routes: routes(kToken, file("token_ok.json"), kFree, file("api_system_error.json"), kCube, file("getarticletotal_empty.json")),
 			want:   want{reason: platforms.ReasonPlatformError},
 			check: func(t *testing.T, f *fake) {
 				if n := f.count(kFree); n != 3 {
@@ -230,7 +256,7 @@ func TestOfficialAPI(t *testing.T) {
 		},
 		{
 			name:   "an HTML page instead of JSON → bad response",
-			routes: routes(kToken, file("token_ok.json"), kFree, file("garbage.html")),
+			routes: routes(kToken, file("token_ok.json"), kFree, file("garbage.html"), kCube, file("getarticletotal_empty.json")),
 			want:   want{reason: platforms.ReasonBadResponse},
 		},
 		{

@@ -3,11 +3,13 @@ package wechat
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nmaudit/nmaudit/platforms"
@@ -48,31 +50,44 @@ type appMsgPublishResp struct {
 }
 
 type publishPage struct {
-	TotalCount   int `json:"total_count"`
-	PublishCount int `json:"publish_count"`
+	// TotalCount is how many sends the account has; kept raw because a count in a form nobody
+	// knows must not let an empty page pass for the end of the list.
+	TotalCount   json.RawMessage `json:"total_count"`
+	PublishCount json.RawMessage `json:"publish_count"`
 	PublishList  []struct {
-		PublishType int    `json:"publish_type"`
-		PublishInfo string `json:"publish_info"` // JSON again, or empty
+		PublishType json.RawMessage `json:"publish_type"`
+		PublishInfo string          `json:"publish_info"` // JSON again, or empty
 	} `json:"publish_list"`
 }
 
+// publishInfo is one send. Article sends carry appmsgex[]; image-and-text posts (type 10002)
+// carry appmsg_info[] instead, with sent_info.time 0. Times are read as numbers or numeric
+// strings: both occur across the backend's answers.
 type publishInfo struct {
-	MsgID    json.Number `json:"msgid"`
+	Type     json.RawMessage `json:"type"`
+	MsgID    json.RawMessage `json:"msgid"`
 	SentInfo *struct {
-		Time int64 `json:"time"`
+		Time flexTime `json:"time"`
 	} `json:"sent_info"`
-	AppMsgEx []struct {
-		Aid        string `json:"aid"`
-		Title      string `json:"title"`
-		CreateTime int64  `json:"create_time"`
-	} `json:"appmsgex"`
+	AppMsgEx   []publishArticle `json:"appmsgex"`
+	AppMsgInfo []publishArticle `json:"appmsg_info"`
+}
+
+type publishArticle struct {
+	Aid        string   `json:"aid"`
+	AppMsgID   flexTime `json:"appmsgid"`
+	Title      string   `json:"title"`
+	CreateTime flexTime `json:"create_time"`
+	UpdateTime flexTime `json:"update_time"`
+	SendTime   flexTime `json:"send_time"`
 }
 
 // fetchMP is the backend route: resolve the fakeid (unless the registry gave it), then page
-// appmsgpublish until a send at or before T turns up.
+// appmsgpublish by platforms.Listing's rule until a send at or before T turns up, the list
+// provably ends, or the route turns out to be closed.
 func (f *Fetcher) fetchMP(ctx context.Context, t platforms.Target, checkTime time.Time) (platforms.Observation, error) {
-	if f.mpExpired.Load() {
-		return platforms.Observation{}, f.sessionGone()
+	if fault := f.mpGone(); fault != nil {
+		return platforms.Observation{}, fault
 	}
 	fakeid := ""
 	if t.IDKind == platforms.IDWeChatBiz && t.ID != "" {
@@ -86,7 +101,8 @@ func (f *Fetcher) fetchMP(ctx context.Context, t platforms.Target, checkTime tim
 		}
 	}
 
-	var latest *platforms.Post
+	list := platforms.NewListing(checkTime, f.cfg.Window)
+	total := -1
 	lastURL := ""
 	for page := range f.cfg.MaxPages {
 		q := url.Values{
@@ -95,7 +111,13 @@ func (f *Fetcher) fetchMP(ctx context.Context, t platforms.Target, checkTime tim
 			"free_publish_type": {"1"}, "sub_action": {"list_ex"},
 		}
 		body, rawURL, hdr, err := f.mpGet(ctx, pathAppMsgPublish, q)
+		if page == 0 {
+			f.closure.firstList(err)
+		}
 		if err != nil {
+			if page > 0 {
+				err = onPage(err, page+1)
+			}
 			return platforms.Observation{}, err
 		}
 		lastURL = rawURL
@@ -103,47 +125,96 @@ func (f *Fetcher) fetchMP(ctx context.Context, t platforms.Target, checkTime tim
 		if err != nil {
 			return platforms.Observation{}, err
 		}
+		n, ok := count(pp.TotalCount)
+		if !ok {
+			return platforms.Observation{}, f.fault(platforms.ReasonIncomplete, "",
+				"total_count 取值无法识别："+string(pp.TotalCount), rawURL, nil)
+		}
+		if n >= 0 {
+			total = n
+		}
 		obs := platforms.Observation{Source: sourceMP, URL: f.redactURL(rawURL), FetchedAt: platforms.FetchTime(hdr, f.now)}
 		if len(pp.PublishList) == 0 {
-			if page == 0 && (pp.TotalCount > 0 || pp.PublishCount > 0) {
+			pc, _ := count(pp.PublishCount)
+			switch {
+			case page == 0 && (total > 0 || pc > 0):
 				// Part 1 reads an empty first page as "never posted". A page that is empty
-				// while the same answer counts sends is not that: the list is being withheld
-				// (the 2026 closure of cross-account lists looks like this), so it is not read
-				// as a verdict either way.
+				// while the same answer counts sends is not that: the list is being withheld,
+				// so it is not read as a verdict either way.
 				return platforms.Observation{}, f.fault(platforms.ReasonEmptyList, labelEmptyList,
-					fmt.Sprintf(detailListHidden, max(pp.TotalCount, pp.PublishCount)), rawURL, nil)
+					fmt.Sprintf(detailListHidden, max(total, pc)), rawURL, nil)
+			case total > list.Seen():
+				return platforms.Observation{}, f.fault(platforms.ReasonIncomplete, "",
+					fmt.Sprintf(detailShortList, page+1, total, list.Seen()), rawURL, nil)
 			}
-			// Page 0: the account has never posted. A later page: the end of the list, every
-			// send seen having been after T, so nothing is known at or before T.
+			// Page 0: the account has never posted. A later page: the end of the list.
+			latest, fault := list.Conclude(true, nil)
+			if fault != nil {
+				return platforms.Observation{}, f.fault(fault.Reason, "", fault.Detail, rawURL, nil)
+			}
 			obs.Latest = latest
 			return obs, nil
 		}
-		seenBefore := false
 		for i, item := range pp.PublishList {
 			if item.PublishInfo == "" {
-				continue // the exporter drops these too: no article behind them
+				list.Skip() // the exporter drops these too: no article behind them
+				continue
 			}
 			post, err := f.parseSend(item.PublishInfo, page*publishPageSize+i+1, rawURL)
 			if err != nil {
 				return platforms.Observation{}, err
 			}
-			if post.Time.After(checkTime) {
+			if post == nil {
+				list.Undated()
 				continue
 			}
-			seenBefore = true
-			if latest == nil || post.Time.After(latest.Time) {
-				latest = post
-			}
+			list.Add(*post)
 		}
-		if seenBefore {
-			// Sends are listed newest first, so a page holding one at or before T settles it;
-			// the max over the page guards against an out-of-order entry.
+		if list.Done() {
+			latest, fault := list.Conclude(true, nil)
+			if fault != nil {
+				return platforms.Observation{}, f.fault(fault.Reason, "", fault.Detail, rawURL, nil)
+			}
+			obs.Latest = latest
+			return obs, nil
+		}
+		if total >= 0 && list.Seen() >= total {
+			// Every send the account has was seen (and none is at or before T).
+			latest, fault := list.Conclude(true, nil)
+			if fault != nil {
+				return platforms.Observation{}, f.fault(fault.Reason, "", fault.Detail, rawURL, nil)
+			}
 			obs.Latest = latest
 			return obs, nil
 		}
 	}
-	return platforms.Observation{}, f.fault(platforms.ReasonTooManyPages, "",
-		fmt.Sprintf("max_pages=%d", f.cfg.MaxPages), lastURL, nil)
+	_, fault := list.Conclude(false, f.fault(platforms.ReasonTooManyPages, "",
+		fmt.Sprintf("max_pages=%d，发送记录仍全部晚于监测时间点", f.cfg.MaxPages), lastURL, nil))
+	return platforms.Observation{}, fault
+}
+
+// count reads total_count-like members: absent or null is -1 (unknown), a non-negative integer
+// (number or string) its value; ok is false for anything else.
+func count(raw json.RawMessage) (int, bool) {
+	v := strings.Trim(strings.TrimSpace(string(raw)), `"`)
+	if v == "" || v == "null" {
+		return -1, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	return n, true
+}
+
+// onPage names the page of a fault past the first.
+func onPage(err error, page int) error {
+	if fault, ok := err.(*platforms.Fault); ok {
+		cp := *fault
+		cp.Detail = strings.TrimSpace(cp.Detail + fmt.Sprintf("（第 %d 页）", page))
+		return &cp
+	}
+	return err
 }
 
 // searchBiz resolves t to a fakeid with searchbiz. The query is the 微信号 when the registry
@@ -238,9 +309,10 @@ func (f *Fetcher) mpGet(ctx context.Context, path string, q url.Values) ([]byte,
 	var body []byte
 	var hdr http.Header
 	err := f.pacer.Do(ctx, func(ctx context.Context) error {
-		// Checked per attempt: another worker may have hit 200003 while this one waited.
-		if f.mpExpired.Load() {
-			return f.sessionGone()
+		// Checked per attempt: another worker may have hit 200003, or seen the route closed,
+		// while this one waited.
+		if fault := f.mpGone(); fault != nil {
+			return fault
 		}
 		actx, cancel := f.attemptCtx(ctx)
 		defer cancel()
@@ -268,7 +340,9 @@ func (f *Fetcher) mpGet(ctx context.Context, path string, q url.Values) ([]byte,
 			f.mpExpired.Store(true)
 			return f.fault(platforms.ReasonSessionExpired, labelSessionExpired, retDetail(br.BaseResp), rawURL, nil)
 		case retFreqControl:
-			return platforms.Retry(f.fault(platforms.ReasonRateLimited, labelRateLimited, retDetail(br.BaseResp), rawURL, nil))
+			ft := f.fault(platforms.ReasonRateLimited, labelRateLimited, retDetail(br.BaseResp), rawURL, nil)
+			ft.Err = errFreqControl // for the closure watch; carries no request data
+			return platforms.Retry(ft)
 		default:
 			return f.fault(platforms.ReasonPlatformError, "", retDetail(br.BaseResp), rawURL, nil)
 		}
@@ -286,9 +360,61 @@ func retDetail(b *baseResp) string {
 	return fmt.Sprintf("ret=%d %s", b.Ret, b.ErrMsg)
 }
 
-// sessionGone is the fault for a backend account after the session expired earlier in the run.
-func (f *Fetcher) sessionGone() *platforms.Fault {
-	return &platforms.Fault{Reason: platforms.ReasonSessionExpired, Label: labelSessionExpired, Detail: detailSessionGone}
+// mpGone is the fault every backend account gets, without a request, once the route is gone for
+// the run: the session expired (200003), or the 2026 closure was detected. nil while it works.
+func (f *Fetcher) mpGone() *platforms.Fault {
+	if f.mpExpired.Load() {
+		return &platforms.Fault{Reason: platforms.ReasonSessionExpired, Label: labelSessionExpired, Detail: detailSessionGone}
+	}
+	if f.closure.isClosed() {
+		return &platforms.Fault{Reason: platforms.ReasonRouteClosed, Label: labelClosed, Detail: detailClosed}
+	}
+	return nil
+}
+
+// errFreqControl marks a fault that came from base_resp.ret 200013.
+var errFreqControl = errors.New("wechat: 200013 freq control")
+
+// closureWatch detects the 2026-07-30 closure (platforms.md Part 1): since then the backend
+// answers 200013 to the first appmsgpublish for any other account, every time, while searchbiz
+// still works. When the first list requests of a run for three different accounts have all
+// ended in 200013 (after the pacer's retries) and none has been read, the route is stopped for
+// the run like 200003: every remaining backend account is 待核查 without a request, and one
+// notice says which routes still work. One list read anywhere in the run means the route works
+// (ordinary frequency control), and it is never stopped.
+type closureWatch struct {
+	mu      sync.Mutex
+	refused int
+	read    bool
+	closed  bool
+	notify  func(string)
+}
+
+// closureAfter is how many accounts in a row must be refused.
+const closureAfter = 3
+
+// firstList records how an account's first list request ended.
+func (c *closureWatch) firstList(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case err == nil:
+		c.read = true
+	case errors.Is(err, errFreqControl) && !c.read && !c.closed:
+		c.refused++
+		if c.refused >= closureAfter {
+			c.closed = true
+			if c.notify != nil {
+				c.notify(noticeClosed)
+			}
+		}
+	}
+}
+
+func (c *closureWatch) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
 }
 
 func (f *Fetcher) parsePublishPage(body []byte, rawURL string) (*publishPage, error) {
@@ -306,10 +432,13 @@ func (f *Fetcher) parsePublishPage(body []byte, rawURL string) (*publishPage, er
 	return &pp, nil
 }
 
-// parseSend reads one publish_info. The send's time is sent_info.time: an article's create_time
-// is when it was written and can predate the send by days. create_time (the newest of the
-// articles) is used only when sent_info is absent or carries no time. A send with neither is a
-// fault rather than skipped, since skipping it could hide the newest send.
+// parseSend reads one publish_info. The send's time is sent_info.time when it is non-zero: an
+// article's create_time is when it was written and can predate the send by days. Without it,
+// the newest appmsgex[].create_time, then appmsgex[].update_time, then appmsg_info[]'s times
+// (image-and-text posts carry only those). A send with none of them returns nil: it is an
+// undated entry, which platforms.Listing weighs (it cannot decide by itself, and only matters
+// when no dated send proves the window). The titles of appmsg_info posts are kept as evidence
+// like the articles'.
 func (f *Fetcher) parseSend(info string, n int, rawURL string) (*platforms.Post, error) {
 	var pi publishInfo
 	if err := json.Unmarshal([]byte(info), &pi); err != nil {
@@ -317,22 +446,64 @@ func (f *Fetcher) parseSend(info string, n int, rawURL string) (*platforms.Post,
 	}
 	var ts int64
 	if pi.SentInfo != nil {
-		ts = pi.SentInfo.Time
+		ts = int64(pi.SentInfo.Time)
+	}
+	newest := func(arts []publishArticle, field func(publishArticle) flexTime) int64 {
+		var t int64
+		for _, a := range arts {
+			t = max(t, int64(field(a)))
+		}
+		return t
+	}
+	for _, try := range []func() int64{
+		func() int64 { return newest(pi.AppMsgEx, func(a publishArticle) flexTime { return a.CreateTime }) },
+		func() int64 { return newest(pi.AppMsgEx, func(a publishArticle) flexTime { return a.UpdateTime }) },
+		func() int64 { return newest(pi.AppMsgInfo, func(a publishArticle) flexTime { return a.SendTime }) },
+		func() int64 { return newest(pi.AppMsgInfo, func(a publishArticle) flexTime { return a.CreateTime }) },
+		func() int64 { return newest(pi.AppMsgInfo, func(a publishArticle) flexTime { return a.UpdateTime }) },
+	} {
+		if ts > 0 {
+			break
+		}
+		ts = try()
 	}
 	if ts <= 0 {
-		for _, a := range pi.AppMsgEx {
-			ts = max(ts, a.CreateTime)
+		return nil, nil
+	}
+	if ts < minSendTime || ts > maxSendTime {
+		return nil, f.fault(platforms.ReasonBadResponse, "", fmt.Sprintf("publish_info #%d: 发送时间 %d 超出合理范围", n, ts), rawURL, nil)
+	}
+	p := &platforms.Post{Time: time.Unix(ts, 0).In(cst), ID: strings.Trim(string(pi.MsgID), `"`)}
+	arts := append(append([]publishArticle(nil), pi.AppMsgEx...), pi.AppMsgInfo...)
+	if len(arts) > 0 {
+		p.Title = arts[0].Title
+		if p.ID == "" || p.ID == "null" {
+			p.ID = arts[0].Aid
 		}
 	}
-	if ts <= 0 {
-		return nil, f.fault(platforms.ReasonBadResponse, "", fmt.Sprintf(detailNoTime, n), rawURL, nil)
-	}
-	p := &platforms.Post{Time: time.Unix(ts, 0).In(cst), ID: pi.MsgID.String()}
-	if len(pi.AppMsgEx) > 0 {
-		p.Title = pi.AppMsgEx[0].Title
-		if p.ID == "" {
-			p.ID = pi.AppMsgEx[0].Aid
-		}
+	if p.ID == "null" {
+		p.ID = ""
 	}
 	return p, nil
+}
+
+// Plausible send times: WeChat official accounts opened in 2012; 2100 catches milliseconds.
+var (
+	minSendTime = time.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+	maxSendTime = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+)
+
+// flexTime reads a unix time sent as a JSON number or a numeric string; null, "" and anything
+// unreadable are 0 (no time), which the caller treats as undated rather than as 1970.
+type flexTime int64
+
+func (t *flexTime) UnmarshalJSON(b []byte) error {
+	v := strings.Trim(strings.TrimSpace(string(b)), `"`)
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		*t = 0
+		return nil
+	}
+	*t = flexTime(n)
+	return nil
 }

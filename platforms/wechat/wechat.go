@@ -56,7 +56,10 @@ type Config struct {
 	MPBaseURL  string           `mapstructure:"mp_base_url"`  // default https://mp.weixin.qq.com
 	MPToken    platforms.Secret `mapstructure:"mp_token"`
 	MPCookie   platforms.Secret `mapstructure:"mp_cookie"`
-	Apps       []App            `mapstructure:"apps"`
+	// ArticleBaseURL is where article links (evidence links, /s/… and /s?__biz=…) are read:
+	// public pages, fetched without any login (default https://mp.weixin.qq.com).
+	ArticleBaseURL string `mapstructure:"article_base_url"`
+	Apps           []App  `mapstructure:"apps"`
 	// Window is the update window W of the run (design.md: window, default 14d). It is not a
 	// platforms.wechat key — the caller copies the run's window here — because Fetch's signature
 	// carries only the check time, and the official route must know which days to ask
@@ -79,10 +82,11 @@ const (
 // max_pages 10, a 14-day window.
 func DefaultConfig() Config {
 	return Config{
-		APIBaseURL: defaultAPIBaseURL,
-		MPBaseURL:  defaultMPBaseURL,
-		Window:     defaultWindow,
-		Limits:     platforms.DefaultLimits(0.5, 1),
+		APIBaseURL:     defaultAPIBaseURL,
+		MPBaseURL:      defaultMPBaseURL,
+		ArticleBaseURL: defaultMPBaseURL,
+		Window:         defaultWindow,
+		Limits:         platforms.DefaultLimits(0.5, 1),
 	}
 }
 
@@ -103,6 +107,8 @@ type Fetcher struct {
 	// mpExpired is set once the backend answers 200003: the session is gone for the whole run,
 	// so every later backend account gets the same fault without a request (platforms.md).
 	mpExpired atomic.Bool
+	// closure watches for the 2026 closure of other accounts' article lists (mp.go).
+	closure closureWatch
 
 	mu     sync.RWMutex
 	tokens []platforms.Secret  // access tokens obtained so far
@@ -140,7 +146,7 @@ func New(cfg Config, deps platforms.Deps) (*Fetcher, error) {
 
 	f := &Fetcher{
 		cfg:      cfg,
-		client:   deps.Client,
+		client:   platforms.Client(deps),
 		pacer:    deps.Pacer,
 		redactor: deps.Redactor,
 		now:      deps.Now,
@@ -148,9 +154,7 @@ func New(cfg Config, deps platforms.Deps) (*Fetcher, error) {
 		byName:   map[string]*app{},
 		byID:     map[string]*app{},
 	}
-	if f.client == nil {
-		f.client = &http.Client{}
-	}
+	f.closure.notify = deps.Notice
 	if f.pacer == nil {
 		f.pacer = platforms.NewPacer(cfg.Limits)
 	}
@@ -184,6 +188,8 @@ func New(cfg Config, deps platforms.Deps) (*Fetcher, error) {
 	// client is shared with silenceper and perhaps other adapters, so it must not be written to.
 	hc := *f.client
 	f.rc = resty.NewWithClient(&hc).
+		SetResponseBodyLimit(platforms.MaxBody).
+		SetLogger(quietLogger{}).
 		SetHeader("User-Agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36").
 		SetHeader("Referer", cfg.MPBaseURL+"/")
 
@@ -335,6 +341,13 @@ func (f *Fetcher) transportErr(ctx context.Context, err error, rawURL string) er
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	if ft, ok := platforms.AsFault(err); ok {
+		return f.fault(ft.Reason, ft.Label, ft.Detail, rawURL, nil)
+	}
+	if errors.Is(err, resty.ErrResponseBodyTooLarge) {
+		tl := platforms.TooLarge(platforms.MaxBody)
+		return f.fault(tl.Reason, "", tl.Detail, rawURL, nil)
+	}
 	// The detail is the cause alone ("EOF", "connection refused"): the URL is in Fault.URL, and
 	// the whole (redacted) error in Fault.Err.
 	detail := err.Error()
@@ -345,8 +358,12 @@ func (f *Fetcher) transportErr(ctx context.Context, err error, rawURL string) er
 	return platforms.Retry(f.fault(platforms.ReasonNetwork, "", detail, rawURL, err))
 }
 
-// httpStatusErr classifies a non-200 answer: 5xx and 429 are retried, then reported.
+// httpStatusErr classifies a non-200 answer: 5xx and 429 are retried, then reported; a 3xx
+// here was not followed (platforms.Client stays on the site) and is refused.
 func (f *Fetcher) httpStatusErr(code int, rawURL string) error {
+	if code >= 300 && code < 400 {
+		return f.fault(platforms.ReasonRedirected, "", fmt.Sprintf("HTTP %d（重定向到其他网站，未跟随）", code), rawURL, nil)
+	}
 	ft := f.fault(platforms.ReasonPlatformError, "", fmt.Sprintf("HTTP %d", code), rawURL, nil)
 	if code >= 500 || code == http.StatusTooManyRequests {
 		return platforms.Retry(ft)
@@ -369,6 +386,13 @@ func (f *Fetcher) finish(ctx context.Context, err error) error {
 	}
 	return f.fault(platforms.ReasonPlatformError, "", err.Error(), "", err)
 }
+
+// quietLogger drops resty's own log lines, which would bypass the redactor.
+type quietLogger struct{}
+
+func (quietLogger) Errorf(string, ...any) {}
+func (quietLogger) Warnf(string, ...any)  {}
+func (quietLogger) Debugf(string, ...any) {}
 
 // cst is China time; China has had no daylight saving since 1991, so a fixed zone is exact and
 // needs no tzdata.

@@ -67,6 +67,20 @@ func (backendHarness) Setup(t *testing.T, s platformtest.Scenario, T time.Time) 
 		r = routes(kSearch, file("mp_freq_control.json"), kPublish, file("mp_freq_control.json"))
 	case platformtest.Garbage:
 		r = routes(kSearch, ok, kPublish, file("garbage.html"))
+	case platformtest.EndOfList:
+		// total_count says these five sends are all there is.
+		r = routes(kSearch, ok, kPublish, body(sendsPage(5, rel(3*day, 2*day, 30*time.Hour, day, time.Hour))))
+	case platformtest.NextPageFails:
+		r = routes(kSearch, ok,
+			kPublish+"?begin=0", body(sendsPage(37, rel(3*day, 2*day, 30*time.Hour, day, time.Hour))),
+			kPublish+"?begin=5", status(500, "Internal Server Error"))
+	case platformtest.Truncated:
+		// An empty second page while total_count says there are 12: withheld, not the end.
+		r = routes(kSearch, ok,
+			kPublish+"?begin=0", body(sendsPage(12, rel(3*day, 2*day, 30*time.Hour, day, time.Hour))),
+			kPublish+"?begin=5", body(sendsPage(12, nil)))
+	case platformtest.OddMarker:
+		r = routes(kSearch, ok, kPublish, body(sendsPage("很多", rel(3*day, 2*day, 30*time.Hour, day, time.Hour))))
 	default:
 		t.Fatalf("scenario %s not mapped", s)
 	}
@@ -82,7 +96,7 @@ func TestConformanceBackend(t *testing.T) {
 // sendsPage builds an appmsgpublish answer as the backend nests it: publish_page is a JSON
 // string and each publish_info a JSON string inside it. Every send's article was written an
 // hour before it went out, so a reader that took create_time would be caught.
-func sendsPage(total int, sends []time.Time) string {
+func sendsPage(total any, sends []time.Time) string {
 	type art struct {
 		Aid        string `json:"aid"`
 		Title      string `json:"title"`

@@ -156,14 +156,14 @@ func TestSecretsNeverLeak(t *testing.T) {
 		"token HTTP 500":    routes(kToken, status(500, "")),
 		"token dropped":     routes(kToken, reply{hangup: true}),
 		"token garbage":     routes(kToken, file("garbage.html")),
-		"api HTTP 500":      routes(kToken, file("token_ok.json"), kFree, status(500, "")),
-		"api dropped":       routes(kToken, file("token_ok.json"), kFree, reply{hangup: true}),
-		"api errmsg echoes": routes(kToken, file("token_ok.json"), kFree, body(apiEcho)),
+		"api HTTP 500":      routes(kToken, file("token_ok.json"), kFree, status(500, ""), kCube, status(500, "")),
+		"api dropped":       routes(kToken, file("token_ok.json"), kFree, reply{hangup: true}, kCube, reply{hangup: true}),
+		"api errmsg echoes": routes(kToken, file("token_ok.json"), kFree, body(apiEcho), kCube, body(apiEcho)),
 		"api 48001":         routes(kToken, file("token_ok.json"), kFree, file("freepublish_empty.json"), kCube, file("api_48001.json")),
 		"api 45009":         routes(kToken, file("token_ok.json"), kFree, file("api_45009.json")),
-		"api -1 forever":    routes(kToken, file("token_ok.json"), kFree, file("api_system_error.json")),
-		"api 42001 twice":   routes(kToken, seq(file("token_ok.json"), file("token_ok_2.json")), kFree, file("api_42001.json")),
-		"api garbage":       routes(kToken, file("token_ok.json"), kFree, file("garbage.html")),
+		"api -1 forever":    routes(kToken, file("token_ok.json"), kFree, file("api_system_error.json"), kCube, file("api_system_error.json")),
+		"api 42001 twice":   routes(kToken, seq(file("token_ok.json"), file("token_ok_2.json")), kFree, file("api_42001.json"), kCube, file("api_42001.json")),
+		"api garbage":       routes(kToken, file("token_ok.json"), kFree, file("garbage.html"), kCube, file("garbage.html")),
 	}
 	run := func(t *testing.T, cases map[string]map[string][]reply, cfgFor func(*fake) Config, target platforms.Target, redactor *platforms.Redactor) {
 		for name, r := range cases {

@@ -50,7 +50,7 @@ func TestNewValidates(t *testing.T) {
 		t.Errorf("defaults not applied: base %q, UA %q", f.base, f.headers["User-Agent"])
 	}
 	c.BaseURL = "http://127.0.0.1:8080/"
-	if f, err = New(c, platforms.Deps{}); err != nil || f.pageURL("1", "") != "http://127.0.0.1:8080/api/container/getIndex?type=uid&value=1&containerid=1076031" {
+	if f, err = New(c, platforms.Deps{}); err != nil || f.base+pagePath("1", cursor{}) != "http://127.0.0.1:8080/api/container/getIndex?type=uid&value=1&containerid=1076031" {
 		t.Errorf("trailing slash: err %v", err)
 	}
 }

@@ -35,6 +35,9 @@ type reply struct {
 	redirect string
 }
 
+// visitorOKBody is a genvisitor2 answer as the real service sends it.
+const visitorOKBody = `window.visitor_gray_callback && visitor_gray_callback({"retcode":20000000,"msg":"succ","data":{"sub":"_2AkMTvisitorSUBvalue0123","subp":"0033WrSXqPxfM72-Ws9jqgMF55529P9D9visitorSUBP","tid":"visitorTID-0123"}});`
+
 func file(name string) reply { return reply{file: name} }
 
 func status(code int, name string) reply { return reply{status: code, file: name} }
@@ -46,10 +49,14 @@ type fakeWeibo struct {
 	srv   *httptest.Server
 	pages map[string][]reply
 	extra http.HandlerFunc // serves any path other than getIndex (e.g. a redirect target)
-	onHit func(n int)      // called with the request number, before answering
-	mu    sync.Mutex
-	hits  map[string]int
-	reqs  []seenRequest
+	// visitor answers /visitor/genvisitor2 in order (repeating the last); nil serves a valid
+	// handshake. visitorHits counts the handshakes.
+	visitor    []reply
+	visitorHit int
+	onHit      func(n int) // called with the request number, before answering
+	mu         sync.Mutex
+	hits       map[string]int
+	reqs       []seenRequest
 }
 
 type seenRequest struct {
@@ -68,6 +75,18 @@ func newFake(t *testing.T, pages map[string][]reply) *fakeWeibo {
 }
 
 func (fw *fakeWeibo) serve(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/visitor/genvisitor2" {
+		fw.mu.Lock()
+		i := fw.visitorHit
+		fw.visitorHit++
+		fw.mu.Unlock()
+		rp := reply{body: visitorOKBody, header: map[string]string{"Set-Cookie": "SRT=visitorSRTcookie01; Path=/; Domain=.weibo.cn"}}
+		if len(fw.visitor) > 0 {
+			rp = fw.visitor[min(i, len(fw.visitor)-1)]
+		}
+		fw.write(w, rp)
+		return
+	}
 	if r.URL.Path != "/api/container/getIndex" {
 		if fw.extra != nil {
 			fw.extra(w, r)
@@ -82,6 +101,9 @@ func (fw *fakeWeibo) serve(w http.ResponseWriter, r *http.Request) {
 		q[k] = v[0]
 	}
 	key := q["since_id"]
+	if key == "" && q["page"] != "" {
+		key = "page=" + q["page"]
+	}
 	fw.mu.Lock()
 	fw.reqs = append(fw.reqs, seenRequest{Path: r.URL.Path, RawQuery: r.URL.RawQuery, Query: q, Header: r.Header.Clone()})
 	n := len(fw.reqs)
@@ -109,6 +131,10 @@ func (fw *fakeWeibo) serve(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, rp.redirect, http.StatusFound)
 		return
 	}
+	fw.write(w, rp)
+}
+
+func (fw *fakeWeibo) write(w http.ResponseWriter, rp reply) {
 	body := []byte(rp.body)
 	if rp.file != "" {
 		b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "weibo", rp.file))
@@ -156,6 +182,7 @@ func newTestFetcher(t *testing.T, fw *fakeWeibo, mod func(*Config)) *Fetcher {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.BaseURL = fw.srv.URL
+	cfg.VisitorBaseURL = fw.srv.URL
 	if mod != nil {
 		mod(&cfg)
 	}

@@ -26,8 +26,13 @@ type envelope struct {
 }
 
 type cardList struct {
+	// CardlistInfo says how to get the next page. Its members are kept raw: real answers give
+	// since_id and page as numbers or strings (and null), and a marker in any other form must be
+	// recognised as unknown rather than read as "no more pages".
 	CardlistInfo struct {
-		SinceID flexString `json:"since_id"` // a number on most pages, a string on some
+		SinceID json.RawMessage `json:"since_id"`
+		Page    json.RawMessage `json:"page"`
+		Total   json.RawMessage `json:"total"`
 	} `json:"cardlistInfo"`
 	Cards []card `json:"cards"`
 }
@@ -66,11 +71,30 @@ const (
 	maxDepth = 4
 )
 
-// page is what one response contributes: its posts, and the cursor of the next page ("" or "0"
-// on the last one).
+// page is what one response contributes: its posts, how many post cards it held (reposts left
+// out by count_reposts: false included), the way to the next page, and the account's post count
+// when the answer gives one.
 type page struct {
-	posts   []platforms.Post
+	posts []platforms.Post
+	cards int
+	next  cursor
+	total int // -1: not given
+}
+
+// cursor is the way to the next page (platforms.md Part 1, "The next page"): since_id, or the
+// next page's number when there is no since_id. The zero cursor means the page gave neither.
+type cursor struct {
 	sinceID string
+	page    int
+}
+
+func (c cursor) none() bool { return c.sinceID == "" && c.page == 0 }
+
+func (c cursor) String() string {
+	if c.sinceID != "" {
+		return "since_id=" + c.sinceID
+	}
+	return "page=" + strconv.Itoa(c.page)
 }
 
 var utf8BOM = []byte("\xef\xbb\xbf")
@@ -90,11 +114,15 @@ func parsePage(body []byte, fetched time.Time, skipReposts bool) (page, *platfor
 	noData := len(env.Data) == 0 || string(env.Data) == "null"
 	msg := strings.TrimSpace(string(env.Msg))
 	switch {
+	case env.OK != nil && *env.OK == -100 && strings.Contains(strings.ToLower(string(env.URL)), "captcha"):
+		// ok:-100 with a captcha URL (…/captcha?scene=limit…) is a security check, not a login:
+		// the fix is a person solving it, so the URL goes in the detail for them to open.
+		return page{}, platforms.Faultf(platforms.ReasonCaptcha, "ok:-100，请在浏览器中打开验证地址完成验证：%s", string(env.URL))
 	case env.OK != nil && *env.OK == -100:
 		// Checked before the captcha rule: ok:-100 also carries a url (the passport sign-in).
 		return page{}, &platforms.Fault{Reason: platforms.ReasonLoginRequired, Label: labelLogin, Detail: okDetail(-100, msg)}
 	case env.URL != "" && noData:
-		return page{}, platforms.Faultf(platforms.ReasonCaptcha, "验证地址：%s", string(env.URL))
+		return page{}, platforms.Faultf(platforms.ReasonCaptcha, "请在浏览器中打开验证地址完成验证：%s", string(env.URL))
 	case env.OK == nil:
 		return page{}, platforms.NewFault(platforms.ReasonBadResponse, "JSON 中没有 ok 字段")
 	case *env.OK == 0 && msg == msgEmpty:
@@ -109,17 +137,63 @@ func parsePage(body []byte, fetched time.Time, skipReposts bool) (page, *platfor
 	if err := json.Unmarshal(env.Data, &cl); err != nil {
 		return page{}, platforms.Faultf(platforms.ReasonBadResponse, "data 无法解析：%v", err)
 	}
-	var pg page
-	if fault := collect(cl.Cards, 0, fetched, skipReposts, &pg.posts); fault != nil {
+	pg := page{total: -1}
+	if fault := collect(cl.Cards, 0, fetched, skipReposts, &pg); fault != nil {
 		return page{}, fault
 	}
-	pg.sinceID = strings.TrimSpace(string(cl.CardlistInfo.SinceID))
+	var fault *platforms.Fault
+	if pg.next.sinceID, fault = marker("since_id", cl.CardlistInfo.SinceID); fault != nil {
+		return page{}, fault
+	}
+	if pg.next.sinceID == "" {
+		p, fault := marker("page", cl.CardlistInfo.Page)
+		if fault != nil {
+			return page{}, fault
+		}
+		pg.next.page, _ = strconv.Atoi(p) // marker returns digits only
+	}
+	if t, err := marker("total", cl.CardlistInfo.Total); err == nil && t != "" {
+		pg.total, _ = strconv.Atoi(t)
+	}
 	return pg, nil
+}
+
+// marker reads a paging member: absent, null, "" and 0 mean "none"; a non-negative integer, as a
+// JSON number or a string of digits, is the value. Anything else — an object, a bool, a
+// fraction, words — is a marker nobody knows, and such a page cannot be called the last one: it
+// is a fault (列表未读完), so the account is 待核查 instead of being judged on the pages before.
+func marker(name string, raw json.RawMessage) (string, *platforms.Fault) {
+	v := strings.TrimSpace(string(raw))
+	if v == "" || v == "null" {
+		return "", nil
+	}
+	if strings.HasPrefix(v, `"`) {
+		var str string
+		if err := json.Unmarshal(raw, &str); err != nil {
+			return "", platforms.Incomplete("翻页标记 %s 无法识别：%s", name, snippet(raw))
+		}
+		v = strings.TrimSpace(str)
+		if v == "" {
+			return "", nil
+		}
+	}
+	if strings.TrimLeft(v, "0") == "" {
+		return "", nil
+	}
+	// A since_id is an opaque cursor: digits in every capture seen, but the contract allows a
+	// string, so a plain token is followed as it is. A page number and a total are numbers.
+	if !isDigits(v) && (name != "since_id" || !isToken(v)) {
+		return "", platforms.Incomplete("翻页标记 %s 无法识别：%s", name, snippet(raw))
+	}
+	if name != "since_id" && len(v) > 9 {
+		return "", platforms.Incomplete("翻页标记 %s 超出范围：%s", name, v)
+	}
+	return v, nil
 }
 
 // collect appends the posts among cards: card_type 9 is a post, card_type 11 a group whose every
 // member is walked (not just the first, as some crawlers do). Other card types are not posts.
-func collect(cards []card, depth int, fetched time.Time, skipReposts bool, out *[]platforms.Post) *platforms.Fault {
+func collect(cards []card, depth int, fetched time.Time, skipReposts bool, out *page) *platforms.Fault {
 	if depth > maxDepth {
 		return platforms.NewFault(platforms.ReasonBadResponse, "card_group 嵌套过深")
 	}
@@ -131,6 +205,7 @@ func collect(cards []card, depth int, fetched time.Time, skipReposts bool, out *
 				// could skip the newest post.
 				return platforms.Faultf(platforms.ReasonBadResponse, "card_type 9 没有 mblog（itemid %s）", string(c.ItemID))
 			}
+			out.cards++
 			if skipReposts && c.Mblog.isRepost() {
 				continue
 			}
@@ -138,7 +213,7 @@ func collect(cards []card, depth int, fetched time.Time, skipReposts bool, out *
 			if fault != nil {
 				return fault
 			}
-			*out = append(*out, p)
+			out.posts = append(out.posts, p)
 		case cardGroup:
 			if fault := collect(c.CardGroup, depth+1, fetched, skipReposts, out); fault != nil {
 				return fault
@@ -217,6 +292,16 @@ func snippet(b []byte) string {
 		s = string([]rune(s)[:60]) + "…"
 	}
 	return s
+}
+
+// isToken accepts a cursor made of letters, digits, '_' and '-' (nothing a URL would mangle).
+func isToken(s string) bool {
+	for _, r := range s {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return s != "" && len(s) <= 64
 }
 
 // flexInt reads a JSON number, a numeric string, a bool or null: Weibo's flags and codes are not

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +32,8 @@ const Source = "weibo"
 // in Deps (one per platform, shared by all workers); New uses them only when Deps.Pacer is nil.
 const (
 	DefaultBaseURL = "https://m.weibo.cn"
+	// DefaultVisitorBaseURL is the visitor-cookie service of the mobile site (platforms.md Part 1).
+	DefaultVisitorBaseURL = "https://visitor.passport.weibo.cn"
 	// DefaultUserAgent is a mobile Safari UA: m.weibo.cn serves its JSON API to mobile browsers.
 	DefaultUserAgent = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 " +
 		"(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
@@ -38,9 +41,15 @@ const (
 
 // Config is platforms.weibo in the config file.
 type Config struct {
-	BaseURL          string           `mapstructure:"base_url"`   // default https://m.weibo.cn
-	Cookie           platforms.Secret `mapstructure:"cookie"`     // visitor or logged-in cookie (SUB=…; SUBP=…)
-	UserAgent        string           `mapstructure:"user_agent"` // default: a mobile Safari UA
+	BaseURL   string           `mapstructure:"base_url"`   // default https://m.weibo.cn
+	Cookie    platforms.Secret `mapstructure:"cookie"`     // visitor or logged-in cookie (SUB=…; SUBP=…)
+	UserAgent string           `mapstructure:"user_agent"` // default: a mobile Safari UA
+	// Visitor makes the adapter get a visitor cookie (genvisitor2) when Cookie is empty, so
+	// Weibo works with no set-up (default true). A configured Cookie always wins.
+	Visitor bool `mapstructure:"visitor"`
+	// VisitorBaseURL is where the visitor handshake goes (default
+	// https://visitor.passport.weibo.cn).
+	VisitorBaseURL   string `mapstructure:"visitor_base_url"`
 	platforms.Limits `mapstructure:",squash"`
 	// CountReposts counts reposts as the account posting (platforms.md §0: they are). It is
 	// the top-level count_reposts setting, set by the caller; default true.
@@ -51,10 +60,12 @@ type Config struct {
 // timeout 15s, retries 3, backoff 1s, max_pages 10.
 func DefaultConfig() Config {
 	return Config{
-		BaseURL:      DefaultBaseURL,
-		UserAgent:    DefaultUserAgent,
-		CountReposts: true,
-		Limits:       platforms.DefaultLimits(1, 1),
+		BaseURL:        DefaultBaseURL,
+		UserAgent:      DefaultUserAgent,
+		Visitor:        true,
+		VisitorBaseURL: DefaultVisitorBaseURL,
+		CountReposts:   true,
+		Limits:         platforms.DefaultLimits(1, 1),
 	}
 }
 
@@ -71,10 +82,6 @@ const (
 // whatever base_url points at, because that is what the real API checks.
 const referer = "https://m.weibo.cn/u/"
 
-// maxBody bounds what one response may hold; a real page is ~100 KB, so anything near this is
-// not a post list.
-const maxBody = 8 << 20
-
 // Fetcher is the Weibo adapter; it implements platforms.Fetcher. It is safe for concurrent use.
 type Fetcher struct {
 	cfg     Config
@@ -82,54 +89,56 @@ type Fetcher struct {
 	rc      *resty.Client
 	pacer   *platforms.Pacer
 	shared  *platforms.Redactor // deps.Redactor: the run's secrets
-	own     *platforms.Redactor // this adapter's cookie, in case the caller's redactor lacks it
+	own     *platforms.Redactor // this adapter's cookies, in case the caller's redactor lacks them
 	now     func() time.Time
-	headers map[string]string // fixed headers (without Referer, which names the uid)
+	notify  func(string)
+	headers map[string]string // fixed headers (without Referer, which names the uid, and Cookie)
+	visitor *visitor          // nil when a cookie is configured or visitor cookies are off
 }
 
 var _ platforms.Fetcher = (*Fetcher)(nil)
 
-// New validates cfg and builds a Fetcher on deps. Empty BaseURL and UserAgent take their
-// defaults; a nil deps.Pacer, Redactor or Now is replaced by one built from cfg / the wall clock.
+// New validates cfg and builds a Fetcher on deps. Empty BaseURL, VisitorBaseURL and UserAgent
+// take their defaults; a nil deps.Pacer, Redactor or Now is replaced by one built from cfg / the
+// wall clock.
 func New(cfg Config, deps platforms.Deps) (*Fetcher, error) {
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = DefaultBaseURL
 	}
+	if cfg.VisitorBaseURL == "" {
+		cfg.VisitorBaseURL = DefaultVisitorBaseURL
+	}
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = DefaultUserAgent
 	}
-	base := strings.TrimRight(cfg.BaseURL, "/")
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("weibo: base_url %q: want an absolute http(s) URL without query, e.g. %s", cfg.BaseURL, DefaultBaseURL)
+	base, err := baseURL("base_url", cfg.BaseURL, DefaultBaseURL)
+	if err != nil {
+		return nil, err
+	}
+	visitorBase, err := baseURL("visitor_base_url", cfg.VisitorBaseURL, DefaultVisitorBaseURL)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.Timeout <= 0 {
-		return nil, fmt.Errorf("weibo: timeout must be positive, got %v", cfg.Timeout)
+		return nil, fmt.Errorf("weibo: timeout 必须大于 0，当前为 %v", cfg.Timeout)
 	}
 	if cfg.MaxPages < 1 {
-		return nil, fmt.Errorf("weibo: max_pages must be at least 1, got %d", cfg.MaxPages)
+		return nil, fmt.Errorf("weibo: max_pages 至少为 1，当前为 %d", cfg.MaxPages)
 	}
 	// The cookie's value must never reach an error message, so only say what is wrong with it.
 	if strings.ContainsAny(cfg.Cookie.Reveal(), "\r\n\x00") {
-		return nil, errors.New("weibo: cookie contains a line break or NUL; paste it as one line")
+		return nil, errors.New("weibo: cookie 含有换行或 NUL 字符，请粘贴为一行")
 	}
 	if strings.ContainsAny(cfg.UserAgent, "\r\n\x00") {
-		return nil, errors.New("weibo: user_agent contains a line break or NUL")
+		return nil, errors.New("weibo: user_agent 含有换行或 NUL 字符")
 	}
 
-	// resty's createClient fills in a nil Transport on the client it is given; work on a copy so
-	// a shared client (possibly http.DefaultClient) is never modified behind the caller's back.
-	var hc http.Client
-	if deps.Client != nil {
-		hc = *deps.Client
-	}
-	if hc.Transport == nil {
-		hc.Transport = http.DefaultTransport
-	}
-	rc := resty.NewWithClient(&hc).
-		SetBaseURL(base).
+	// platforms.Client copies the shared client (resty would otherwise write into it) and sets
+	// the redirect policy: a redirect off m.weibo.cn — to passport, or to a forger — comes back
+	// as an answer instead of being followed with the cookie.
+	rc := resty.NewWithClient(platforms.Client(deps)).
 		SetLogger(quietLogger{}). // errors are reported as Faults; resty must not print on its own
-		SetResponseBodyLimit(maxBody)
+		SetResponseBodyLimit(platforms.MaxBody)
 
 	pacer := deps.Pacer
 	if pacer == nil {
@@ -139,42 +148,57 @@ func New(cfg Config, deps platforms.Deps) (*Fetcher, error) {
 	if now == nil {
 		now = time.Now
 	}
-	h := map[string]string{
-		"MWeibo-Pwa":       "1",
-		"X-Requested-With": "XMLHttpRequest",
-		"User-Agent":       cfg.UserAgent,
-		"Accept":           "application/json, text/plain, */*",
+	f := &Fetcher{
+		cfg:    cfg,
+		base:   base,
+		rc:     rc,
+		pacer:  pacer,
+		shared: deps.Redactor,
+		own:    platforms.NewRedactor(cfg.Cookie),
+		now:    now,
+		notify: deps.Notify,
+		headers: map[string]string{
+			"MWeibo-Pwa":       "1",
+			"X-Requested-With": "XMLHttpRequest",
+			"User-Agent":       cfg.UserAgent,
+			"Accept":           "application/json, text/plain, */*",
+		},
 	}
-	if cfg.Cookie != "" {
-		h["Cookie"] = cfg.Cookie.Reveal() // the one place the cookie is revealed: on the wire
+	if cfg.Cookie == "" && cfg.Visitor {
+		f.visitor = &visitor{base: visitorBase}
 	}
-	return &Fetcher{
-		cfg:     cfg,
-		base:    base,
-		rc:      rc,
-		pacer:   pacer,
-		shared:  deps.Redactor,
-		own:     platforms.NewRedactor(cfg.Cookie),
-		now:     now,
-		headers: h,
-	}, nil
+	return f, nil
+}
+
+func baseURL(key, raw, example string) (string, error) {
+	base := strings.TrimRight(raw, "/")
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("weibo: %s %q 不是有效的 http(s) 地址（不含查询参数），例如 %s", key, raw, example)
+	}
+	return base, nil
 }
 
 // Fetch returns the account's newest post at or before checkTime.
 //
-// Paging follows the contract exactly: pages are read while every unpinned post seen is after
-// checkTime, and reading stops at the first page holding an unpinned post at or before it; the
-// answer is then the newest post ≤ checkTime over everything seen, pinned posts included. The
-// list running out with no post ≤ checkTime is definitive (Latest nil) only if the first page
-// had posts.
+// Pages are read by platforms.Listing's rule: while every unpinned post seen is after checkTime,
+// the next page is asked for — by since_id, or by page number when the answer pages that way
+// (both occur today) — and reading stops at the first page holding an unpinned post at or
+// before it; the answer is then the newest post ≤ checkTime over everything seen, pinned posts
+// included. A page with no way on ends the list only when it does not claim more posts
+// (cardlistInfo.total) than were seen; otherwise, like a marker in an unknown form or the page
+// budget running out, it is 待核查 (列表未读完).
 //
 // Errors: every failure to answer is a *platforms.Fault (returned bare, so its Error() is the
 // report's detail text; its URL names the request): no uid → ReasonNotFound; ok:0
-// "这里还没有内容" or an empty first page → ReasonEmptyList; ok:-100, HTTP 432 or a redirect to
-// passport → ReasonLoginRequired; HTTP 418/403/414 (or 429) after retries → ReasonRateLimited; a captcha
-// body → ReasonCaptcha; other ok:0, 5xx after retries, other HTTP errors (404 included) →
-// ReasonPlatformError; unreadable bodies and created_at values → ReasonBadResponse; transport
-// errors after retries → ReasonNetwork; more than max_pages pages → ReasonTooManyPages.
+// "这里还没有内容" or an empty first page → ReasonEmptyList; ok:-100 with a captcha URL, or a
+// JSON body with a url and no data → ReasonCaptcha; other ok:-100, HTTP 432 or a redirect to
+// passport → ReasonLoginRequired (after one visitor-cookie renewal per run, when visitor
+// cookies are in use); HTTP 418/403/414 (or 429) after retries → ReasonRateLimited; other ok:0,
+// 5xx after retries, other HTTP errors (404 included) → ReasonPlatformError; a redirect to
+// another site → ReasonRedirected; unreadable bodies and created_at values → ReasonBadResponse;
+// a body over platforms.MaxBody → ReasonTooLarge; transport errors after retries →
+// ReasonNetwork; an unread next page → ReasonIncomplete or ReasonTooManyPages.
 // Cancellation returns ctx.Err(), wrapped.
 func (f *Fetcher) Fetch(ctx context.Context, t platforms.Target, checkTime time.Time) (platforms.Observation, error) {
 	uid := strings.TrimSpace(t.ID)
@@ -187,100 +211,146 @@ func (f *Fetcher) Fetch(ctx context.Context, t platforms.Target, checkTime time.
 			Detail: f.redact(uid)}
 	}
 
+	list := platforms.NewListing(checkTime, 0)
 	var (
-		best    *platforms.Post
-		seen    = map[string]bool{}
-		sinceID string
-		prev    string // the last page read, named by a too-many-pages fault
+		next    cursor
+		seen    = map[string]bool{} // since_ids already followed
+		total   = -1
+		raw     string
+		fetched time.Time
 	)
-	for page := 1; ; page++ {
-		if page > f.cfg.MaxPages {
-			return platforms.Observation{}, f.seal(platforms.Faultf(platforms.ReasonTooManyPages,
-				"已读 %d 页，仍全部晚于监测时间点", f.cfg.MaxPages), prev)
-		}
-		raw := f.pageURL(uid, sinceID)
-		prev = raw
-		body, fetched, err := f.get(ctx, uid, sinceID)
-		if err != nil {
-			return platforms.Observation{}, f.fail(ctx, uid, err, raw)
-		}
-		pg, fault := parsePage(body, fetched, !f.cfg.CountReposts)
-		if fault != nil {
-			if page > 1 {
-				fault.Detail = joinDetail(fault.Detail, fmt.Sprintf("第 %d 页", page))
-			}
+	for n := 1; ; n++ {
+		if n > f.cfg.MaxPages {
+			_, fault := list.Conclude(false, platforms.Faultf(platforms.ReasonTooManyPages,
+				"已读 %d 页，未置顶的微博仍全部晚于监测时间点", f.cfg.MaxPages))
 			return platforms.Observation{}, f.seal(fault, raw)
 		}
-		if page == 1 && len(pg.posts) == 0 {
+		path := pagePath(uid, next)
+		raw = f.base + path
+		pg, at, err := f.page(ctx, uid, path)
+		if err != nil {
+			err = f.fail(ctx, uid, err, raw)
+			if fault, ok := err.(*platforms.Fault); ok && n > 1 {
+				fault.Detail = joinDetail(fault.Detail, fmt.Sprintf("第 %d 页", n))
+			}
+			return platforms.Observation{}, err
+		}
+		fetched = at
+		if n == 1 && pg.cards == 0 {
 			// ok:1 with nothing on the first page reads like "never posted" but Weibo answers the
 			// same way for hidden or login-walled lists, so it cannot be a verdict.
 			return platforms.Observation{}, f.seal(platforms.NewFault(platforms.ReasonEmptyList, "ok:1，第 1 页没有微博"), raw)
 		}
+		for _, p := range pg.posts {
+			list.Add(p)
+		}
+		for range pg.cards - len(pg.posts) {
+			list.Skip() // reposts left out by count_reposts: false still count against total
+		}
+		if pg.total >= 0 {
+			total = pg.total
+		}
+		if list.Done() {
+			break
+		}
+		if pg.next.none() {
+			ended := total < 0 || list.Seen() >= total
+			if !ended {
+				_, fault := list.Conclude(false, platforms.Incomplete(
+					"第 %d 页没有下一页标记，但平台称共有 %d 条微博，只读到 %d 条", n, total, list.Seen()))
+				return platforms.Observation{}, f.seal(fault, raw)
+			}
+			break
+		}
+		if pg.next.sinceID != "" {
+			if seen[pg.next.sinceID] {
+				// A cursor that points back to a page already read would loop until max_pages;
+				// it is the platform misbehaving, and the list is not read.
+				return platforms.Observation{}, f.seal(platforms.Incomplete(
+					"since_id %s 重复出现（翻页游标循环）", pg.next.sinceID), raw)
+			}
+			seen[pg.next.sinceID] = true
+		} else if pg.next.page <= max(next.page, 1) {
+			return platforms.Observation{}, f.seal(platforms.Incomplete(
+				"下一页页码 %d 不大于当前页（翻页循环）", pg.next.page), raw)
+		}
+		next = pg.next
+	}
+	latest, fault := list.Conclude(true, nil)
+	if fault != nil {
+		return platforms.Observation{}, f.seal(fault, raw)
+	}
+	return platforms.Observation{Source: Source, Latest: latest, URL: f.redactURL(raw), FetchedAt: fetched}, nil
+}
 
-		settled := false
-		for i := range pg.posts {
-			p := pg.posts[i]
-			if p.Time.After(checkTime) {
-				continue // posts after the check time never count (the audit may run days later)
+// page fetches and parses one page. A login answer (HTTP 432, ok:-100) while a visitor cookie is
+// in use gets the cookie renewed — once per run, for every worker — and the same page asked
+// again.
+func (f *Fetcher) page(ctx context.Context, uid, path string) (page, time.Time, error) {
+	cookie, err := f.cookie(ctx)
+	if err != nil {
+		return page{}, time.Time{}, err
+	}
+	for renewed := false; ; renewed = true {
+		body, fetched, err := f.get(ctx, uid, path, cookie)
+		var pg page
+		var fault *platforms.Fault
+		if err == nil {
+			pg, fault = parsePage(body, fetched, !f.cfg.CountReposts)
+			if fault == nil {
+				return pg, fetched, nil
 			}
-			if !p.Pinned {
-				settled = true // the list is newest first apart from pinned posts
-			}
-			if best == nil || rank(p, checkTime).After(rank(*best, checkTime)) {
-				best = &p
-			}
+			err = fault
 		}
-		last := pg.sinceID == "" || pg.sinceID == "0"
-		if settled || last {
-			return platforms.Observation{
-				Source:    Source,
-				Latest:    best,
-				URL:       f.redactURL(raw),
-				FetchedAt: fetched,
-			}, nil
+		if !errors.Is(err, platforms.ErrLoginRequired) || f.visitor == nil || renewed {
+			return page{}, time.Time{}, f.loginLabel(err, renewed)
 		}
-		if seen[pg.sinceID] {
-			// A cursor that points back to a page already read would loop until max_pages and
-			// blame the account; it is the platform misbehaving.
-			return platforms.Observation{}, f.seal(platforms.Faultf(platforms.ReasonBadResponse,
-				"since_id %s 重复出现（翻页游标循环）", pg.sinceID), raw)
+		if cookie, err = f.renewCookie(ctx, cookie); err != nil {
+			return page{}, time.Time{}, err
 		}
-		seen[pg.sinceID] = true
-		sinceID = pg.sinceID
 	}
 }
 
-// rank orders posts for "newest": a day-only time counts as the latest moment of its day that is
-// not after T (design.md, Classification), so it is compared that way, while the Post keeps its
-// 00:00 time and DayOnly flag for the classifier.
-func rank(p platforms.Post, checkTime time.Time) time.Time {
-	if !p.DayOnly {
-		return p.Time
+// loginLabel words a login fault for what was sent: a configured cookie that is refused has
+// expired; a visitor cookie refused even after its renewal needs a real cookie; no cookie at all
+// (visitor cookies turned off) needs one configured.
+func (f *Fetcher) loginLabel(err error, renewed bool) error {
+	fault, ok := err.(*platforms.Fault)
+	if !ok || fault.Reason != platforms.ReasonLoginRequired {
+		return err
 	}
-	end := p.Time.AddDate(0, 0, 1).Add(-time.Nanosecond)
-	if end.After(checkTime) {
-		return checkTime
+	out := *fault
+	switch {
+	case f.cfg.Cookie != "":
+		out.Label = labelLogin
+	case f.visitor != nil:
+		out.Label = platforms.ReasonLoginRequired.Label()
+		if renewed {
+			out.Detail = joinDetail(out.Detail, "访客 Cookie 更换后仍被拒绝，请配置 platforms.weibo.cookie")
+		}
+	default:
+		out.Label = platforms.ReasonLoginRequired.Label()
+		out.Detail = joinDetail(out.Detail, "未配置 Cookie（platforms.weibo.cookie）")
 	}
-	return end
+	return &out
 }
 
-// pageURL is the request for one page, query in the contract's order (a replayed recording is
+// pagePath is the request for one page, query in the contract's order (a replayed recording is
 // matched on it, and url.Values would sort it).
-func (f *Fetcher) pageURL(uid, sinceID string) string {
-	return f.base + pagePath(uid, sinceID)
-}
-
-func pagePath(uid, sinceID string) string {
+func pagePath(uid string, next cursor) string {
 	p := "/api/container/getIndex?type=uid&value=" + uid + "&containerid=107603" + uid
-	if sinceID != "" {
-		p += "&since_id=" + url.QueryEscape(sinceID)
+	switch {
+	case next.sinceID != "":
+		p += "&since_id=" + url.QueryEscape(next.sinceID)
+	case next.page > 0:
+		p += "&page=" + strconv.Itoa(next.page)
 	}
 	return p
 }
 
-// get makes one page request through the pacer, retrying what the contract calls transient. It
+// get makes one request through the pacer, retrying what the contract calls transient. It
 // returns the body of a 2xx response and the fetch time relative dates resolve against.
-func (f *Fetcher) get(ctx context.Context, uid, sinceID string) ([]byte, time.Time, error) {
+func (f *Fetcher) get(ctx context.Context, uid, path, cookie string) ([]byte, time.Time, error) {
 	var (
 		body    []byte
 		fetched time.Time
@@ -288,25 +358,18 @@ func (f *Fetcher) get(ctx context.Context, uid, sinceID string) ([]byte, time.Ti
 	err := f.pacer.Do(ctx, func(ctx context.Context) error {
 		actx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
 		defer cancel()
-		resp, err := f.rc.R().
+		req := f.rc.R().
 			SetContext(actx).
 			SetHeaders(f.headers).
-			SetHeader("Referer", referer+uid).
-			Get(pagePath(uid, sinceID))
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if errors.Is(err, resty.ErrResponseBodyTooLarge) {
-				return platforms.Faultf(platforms.ReasonBadResponse, "响应超过 %d 字节", maxBody)
-			}
-			detail := err.Error()
-			if actx.Err() != nil {
-				detail = fmt.Sprintf("请求超时（%v）", f.cfg.Timeout)
-			}
-			return platforms.Retry(&platforms.Fault{Reason: platforms.ReasonNetwork, Detail: detail})
+			SetHeader("Referer", referer+uid)
+		if cookie != "" {
+			req.SetHeader("Cookie", cookie) // the one place a cookie is revealed: on the wire
 		}
-		if fault := statusFault(resp, f.pageURL(uid, sinceID)); fault != nil {
+		resp, err := req.Get(f.base + path)
+		if err != nil {
+			return f.transportFault(ctx, actx, err)
+		}
+		if fault := statusFault(resp); fault != nil {
 			if transient(resp.StatusCode()) {
 				return platforms.Retry(fault)
 			}
@@ -317,6 +380,27 @@ func (f *Fetcher) get(ctx context.Context, uid, sinceID string) ([]byte, time.Ti
 		return nil
 	})
 	return body, fetched, err
+}
+
+// transportFault classifies a request that got no usable response: the caller's cancellation;
+// an answer the transport already knew (a body over the cap, a replay without the exchange),
+// which is passed on and not retried; otherwise a network error, retried.
+func (f *Fetcher) transportFault(ctx, actx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if fault, ok := platforms.AsFault(err); ok {
+		cp := *fault
+		return &cp
+	}
+	if errors.Is(err, resty.ErrResponseBodyTooLarge) {
+		return platforms.TooLarge(platforms.MaxBody)
+	}
+	detail := err.Error()
+	if actx.Err() != nil {
+		detail = fmt.Sprintf("请求超时（%v）", f.cfg.Timeout)
+	}
+	return platforms.Retry(&platforms.Fault{Reason: platforms.ReasonNetwork, Detail: detail})
 }
 
 // rateLimited reports Weibo's rate-limit statuses (418, 403, 414; platforms.md Part 2 §2a), plus
@@ -334,16 +418,14 @@ func transient(status int) bool {
 	return rateLimited(status) || status >= 500
 }
 
-// statusFault classifies a response by its status (and where it ended up); nil means read the
-// body.
-func statusFault(resp *resty.Response, requested string) *platforms.Fault {
+// statusFault classifies a response by its status; nil means read the body. A 3xx reaching
+// here was not followed (platforms.Client follows redirects only on the same site): a redirect
+// to passport means "log in", which tells the auditor what to fix; any other is refused.
+func statusFault(resp *resty.Response) *platforms.Fault {
 	status := resp.StatusCode()
-	// m.weibo.cn sends callers without a valid visitor cookie to passport.weibo.cn; after the
-	// redirect the body is an HTML page, but what it means is "log in", which tells the auditor
-	// what to fix. (A fallback beyond the contract; either way the result is 待核查.)
+	// A same-site redirect was followed; if it ended on a login page, that is the answer.
 	if raw := resp.RawResponse; raw != nil && raw.Request != nil && raw.Request.URL != nil &&
-		raw.Request.URL.String() != requested &&
-		strings.Contains(raw.Request.URL.Host+raw.Request.URL.Path, "passport") {
+		raw.Request.URL.Path != "/api/container/getIndex" && loginPage(raw.Request.URL.Host+raw.Request.URL.Path) {
 		return &platforms.Fault{Reason: platforms.ReasonLoginRequired, Label: labelLogin, Detail: "被重定向到登录页"}
 	}
 	switch {
@@ -352,8 +434,14 @@ func statusFault(resp *resty.Response, requested string) *platforms.Fault {
 	case rateLimited(status):
 		return &platforms.Fault{Reason: platforms.ReasonRateLimited, Label: labelRateLimited, Detail: fmt.Sprintf("HTTP %d", status)}
 	case status >= 300 && status < 400:
-		if strings.Contains(resp.Header().Get("Location"), "passport") {
+		to := platforms.Redirected(resp.RawResponse)
+		switch {
+		case loginPage(to):
 			return &platforms.Fault{Reason: platforms.ReasonLoginRequired, Label: labelLogin, Detail: "被重定向到登录页"}
+		case strings.Contains(to, "captcha"):
+			return platforms.Faultf(platforms.ReasonCaptcha, "被重定向到验证页：%s", to)
+		case to != "":
+			return platforms.Faultf(platforms.ReasonRedirected, "HTTP %d → %s（未跟随）", status, to)
 		}
 		return platforms.Faultf(platforms.ReasonPlatformError, "HTTP %d", status)
 	case status == http.StatusNotFound:
@@ -367,6 +455,11 @@ func statusFault(resp *resty.Response, requested string) *platforms.Fault {
 		return platforms.Faultf(platforms.ReasonBadResponse, "HTTP %d", status)
 	}
 	return nil
+}
+
+// loginPage recognises where Weibo sends callers without a valid cookie.
+func loginPage(u string) bool {
+	return strings.Contains(u, "passport") || strings.Contains(u, "/signin") || strings.Contains(u, "/login")
 }
 
 // fail turns whatever get returned into the error Fetch returns.

@@ -45,6 +45,20 @@ func (harness) Setup(t *testing.T, s platformtest.Scenario, T time.Time) (platfo
 		pages = map[string][]reply{"": {status(http.StatusTeapot, "teapot_418.html")}}
 	case platformtest.Garbage:
 		pages = map[string][]reply{"": {file("garbage.html")}}
+	case platformtest.EndOfList:
+		// No since_id, no page, and total equals what the page holds: the real last page.
+		pages = map[string][]reply{"": {info(genPage(nil, at(3*day), at(day), at(time.Hour)), "total", 3)}}
+	case platformtest.NextPageFails:
+		pages = map[string][]reply{
+			"":       {info(genPage(nil, at(3*day), at(time.Hour)), "page", 2)},
+			"page=2": {{status: http.StatusInternalServerError, body: "Internal Server Error"}},
+		}
+	case platformtest.Truncated:
+		// The shape that made active accounts 不合格: page paging's "no since_id" is not an end
+		// when total says the account has 259 posts.
+		pages = map[string][]reply{"": {info(genPage(nil, at(3*day), at(time.Hour)), "total", 259)}}
+	case platformtest.OddMarker:
+		pages = map[string][]reply{"": {info(genPage(nil, at(3*day), at(time.Hour)), "page", map[string]any{"next": 2})}}
 	default:
 		t.Fatalf("scenario %q not played by the weibo harness", s)
 	}

@@ -2,6 +2,7 @@ package weibo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -125,23 +126,81 @@ func TestFetch(t *testing.T) {
 		},
 		{
 			name:     "last page reached, nothing at or before T: definitive, no post",
-			pages:    map[string][]reply{"": {afterT("p2")}, "p2": {genPage(0, at(time.Hour))}},
+			pages:    map[string][]reply{"": {afterT("p2")}, "p2": {info(genPage(0, at(time.Hour)), "total", 3)}},
 			wantNone: true, wantReqs: 2, wantURLHas: "since_id=p2",
 		},
 		{
 			name:     "since_id absent on the first page means it is the last",
-			pages:    map[string][]reply{"": {genPage(nil, at(day))}},
+			pages:    map[string][]reply{"": {info(genPage(nil, at(day)), "total", nil)}},
 			wantNone: true, wantReqs: 1,
 		},
 		{
 			name:     "later page with no cards and no since_id ends the list",
-			pages:    map[string][]reply{"": {afterT("p2")}, "p2": {file("empty_cards.json")}},
+			pages:    map[string][]reply{"": {info(afterT("p2"), "total", 2)}, "p2": {file("empty_cards.json")}},
 			wantNone: true, wantReqs: 2,
 		},
 		{
 			name:  "last page reached: only a pinned post is at or before T",
-			pages: map[string][]reply{"": {genPage("", gp{at: T.Add(-100 * day), flags: pin}, at(day))}},
+			pages: map[string][]reply{"": {info(genPage("", gp{at: T.Add(-100 * day), flags: pin}, at(day)), "total", "2")}},
 			want:  T.Add(-100 * day), wantPinned: true, wantReqs: 1,
+		},
+
+		// The corrected contract: real answers page by number as often as by since_id, and a
+		// page with no way on ends the list only when total agrees.
+		{
+			name: "page-number paging (cardlistInfo.page, no since_id) past posts after T",
+			pages: map[string][]reply{
+				"":       {info(genPage(nil, gp{at: T.Add(-400 * day), flags: pin}, at(2*day), at(day)), "page", 2)},
+				"page=2": {info(genPage(nil, at(20*time.Hour), at(-4*day)), "page", 3)},
+				"page=3": {genPage(nil, at(-40*day))}, // must not be asked for
+			},
+			want: T.Add(-4 * day), wantURLHas: "&page=2", wantReqs: 2,
+		},
+		{
+			name: "page number as a string",
+			pages: map[string][]reply{
+				"":       {info(genPage(nil, at(2*day)), "page", "2")},
+				"page=2": {genPage(nil, at(-20*day))},
+			},
+			want: T.Add(-20 * day), wantReqs: 2,
+		},
+		{
+			name: "page number on the last page: the list read to its end",
+			pages: map[string][]reply{
+				"":       {info(info(genPage(nil, at(2*day)), "page", 2), "total", 2)},
+				"page=2": {info(info(genPage(nil, at(day)), "page", nil), "total", 2)},
+			},
+			wantNone: true, wantReqs: 2,
+		},
+		{
+			name: "no since_id, no page, but total above what was seen: not the end",
+			pages: map[string][]reply{
+				"": {info(genPage(nil, gp{at: T.Add(-400 * day), flags: pin}, at(3*day), at(day)), "total", 259)},
+			},
+			wantReason: platforms.ReasonIncomplete, wantIs: platforms.ErrIncomplete, wantText: "259", wantReqs: 1,
+		},
+		{
+			name:       "a page number that is not a number",
+			pages:      map[string][]reply{"": {info(genPage(nil, at(2*day)), "page", "二")}},
+			wantReason: platforms.ReasonIncomplete, wantIs: platforms.ErrIncomplete, wantText: "page", wantReqs: 1,
+		},
+		{
+			name:       "a since_id that is an object",
+			pages:      map[string][]reply{"": {info(genPage(nil, at(2*day)), "since_id", map[string]any{"v": 1})}},
+			wantReason: platforms.ReasonIncomplete, wantIs: platforms.ErrIncomplete, wantText: "since_id", wantReqs: 1,
+		},
+		{
+			name:       "a page number that does not move forward",
+			pages:      map[string][]reply{"": {info(genPage(nil, at(2*day)), "page", 2)}, "page=2": {info(genPage(nil, at(day)), "page", 2)}},
+			wantReason: platforms.ReasonIncomplete, wantText: "翻页循环", wantReqs: 2,
+		},
+		{
+			name: "the next page fails: 待核查, never the posts of page 1",
+			pages: map[string][]reply{
+				"":   {genPage("p2", gp{at: T.Add(-400 * day), flags: pin}, at(day))},
+				"p2": {{status: 502, body: "bad gateway"}},
+			},
+			wantReason: platforms.ReasonPlatformError, wantText: "第 2 页", wantReqs: 4,
 		},
 		{
 			name:       "这里还没有内容 on a later page is a fault, not the end of the list",
@@ -151,7 +210,7 @@ func TestFetch(t *testing.T) {
 		{
 			name:       "a since_id pointing back to a page already read",
 			pages:      map[string][]reply{"": {afterT("loop")}, "loop": {afterT("loop")}},
-			wantReason: platforms.ReasonBadResponse, wantText: "since_id loop", wantReqs: 2,
+			wantReason: platforms.ReasonIncomplete, wantText: "since_id loop", wantReqs: 2,
 		},
 
 		// The window boundary.
@@ -206,9 +265,16 @@ func TestFetch(t *testing.T) {
 			wantReason: platforms.ReasonPlatformError, wantText: "请求参数错误", wantReqs: 1,
 		},
 		{
-			name:       "ok:-100",
+			name:       "ok:-100 with a configured cookie",
 			pages:      map[string][]reply{"": {file("login_required.json")}},
+			mod:        withCookie,
 			wantReason: platforms.ReasonLoginRequired, wantIs: platforms.ErrLoginRequired, wantText: "需要登录/Cookie 已失效", wantReqs: 1,
+		},
+		{
+			name:       "ok:-100 with a captcha url is a captcha, not a login",
+			pages:      map[string][]reply{"": {file("captcha_ok-100.json")}},
+			mod:        withCookie,
+			wantReason: platforms.ReasonCaptcha, wantIs: platforms.ErrCaptcha, wantText: "m.weibo.cn/captcha?scene=limit", wantReqs: 1,
 		},
 		{
 			name:       "captcha: url and no data",
@@ -258,6 +324,7 @@ func TestFetch(t *testing.T) {
 		{
 			name:       "HTTP 432 with an empty body",
 			pages:      map[string][]reply{"": {{status: 432}}},
+			mod:        withCookie,
 			wantReason: platforms.ReasonLoginRequired, wantIs: platforms.ErrLoginRequired, wantText: "需要登录/Cookie 已失效", wantReqs: 1,
 		},
 		{
@@ -315,7 +382,14 @@ func TestFetch(t *testing.T) {
 				w.Header().Set("Content-Type", "text/html")
 				_, _ = w.Write([]byte("<html><title>Sina Visitor System</title></html>"))
 			},
+			mod:        withCookie,
 			wantReason: platforms.ReasonLoginRequired, wantIs: platforms.ErrLoginRequired, wantReqs: 1,
+		},
+		{
+			name:       "redirect to another site is refused and named",
+			pages:      map[string][]reply{"": {{redirect: "http://forger.example/api/container/getIndex"}}},
+			mod:        withCookie,
+			wantReason: platforms.ReasonRedirected, wantIs: platforms.ErrRedirected, wantText: "forger.example", wantReqs: 1,
 		},
 	}
 
@@ -403,6 +477,26 @@ func pinnedFlagCase(name string, pinned gp) fetchCase {
 	}
 }
 
+// withCookie configures a logged-in cookie (no visitor handshake).
+func withCookie(c *Config) { c.Cookie = "SUB=_2A25J0xConfiguredCookie0123456789" }
+
+// info sets (or, with nil, removes) one member of a generated page's cardlistInfo.
+func info(r reply, key string, v any) reply {
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(r.body), &doc); err != nil {
+		panic(err)
+	}
+	ci := doc["data"].(map[string]any)["cardlistInfo"].(map[string]any)
+	if v == nil {
+		delete(ci, key)
+	} else {
+		ci[key] = v
+	}
+	b, _ := json.Marshal(doc)
+	r.body = string(b)
+	return r
+}
+
 func withHeader(r reply, k, v string) reply {
 	h := map[string]string{}
 	for kk, vv := range r.header {
@@ -471,14 +565,17 @@ func TestRequestShape(t *testing.T) {
 		}
 	}
 
-	// Without a cookie configured, no Cookie header at all.
+	// Without a cookie configured and visitor cookies off, no Cookie header at all.
 	fw2 := newFake(t, map[string][]reply{"": {file("pinned_old.json")}})
-	f2 := newTestFetcher(t, fw2, nil)
+	f2 := newTestFetcher(t, fw2, func(c *Config) { c.Visitor = false })
 	if _, err := f2.Fetch(context.Background(), target(), T); err != nil {
 		t.Fatalf("Fetch: %v", err)
 	}
 	if h := fw2.requests()[0].Header; h.Get("Cookie") != "" {
 		t.Errorf("Cookie = %q with no cookie configured", h.Get("Cookie"))
+	}
+	if fw2.visitorHit != 0 {
+		t.Errorf("visitor handshake made with visitor: false")
 	}
 }
 
