@@ -39,17 +39,36 @@ type Params struct {
 }
 
 // Answer is what the account's platform said: an observation, or the error that kept it from
-// answering definitively (a *platforms.Fault, or the offline/unsupported reasons).
+// answering definitively (a *platforms.Fault, or the offline/unsupported reasons), and what
+// became of the evidence links of the account's observation rows.
 type Answer struct {
 	Obs *platforms.Observation
 	Err error
+	// Links are the link checks, by observation row. A row with a link and no entry here was
+	// not checked (an offline run, a platform whose links cannot be read).
+	Links map[int]LinkCheck
+}
+
+// LinkCheck is what became of one observation row's evidence link.
+type LinkCheck struct {
+	Proof *platforms.LinkProof // read, and the post belongs to the account
+	Err   error                // could not be used: a *platforms.Fault; ReasonWrongAccount voids the row
 }
 
 // ErrOffline is the answer for every account in --offline mode: nothing was fetched.
-var ErrOffline = &platforms.Fault{Reason: "offline", Label: "离线检查（--offline），无人工观察记录"}
+var ErrOffline = &platforms.Fault{Reason: ReviewOffline, Label: "离线检查（--offline）"}
 
 // ErrUnsupported is the answer for accounts on platforms nmaudit cannot read.
 var ErrUnsupported = &platforms.Fault{Reason: platforms.ReasonUnsupported, Label: LabelUnsupported}
+
+// Review codes of the audit's own, beside the platforms' reasons.
+const (
+	ReviewOffline         platforms.Reason = "offline"
+	ReviewNoObservation   platforms.Reason = "no_observation"
+	ReviewObservationLate platforms.Reason = "observation_after_t"
+	ReviewLinkOnly        platforms.Reason = "link_only"
+	ReviewLinkVoid        platforms.Reason = "link_void"
+)
 
 // Checked reports whether the account is audited at all under the policy (pending-closure
 // accounts are set aside unless the policy says check).
@@ -60,8 +79,9 @@ func (p Params) Checked(a Account) bool {
 // Classify decides one in-scope account (design.md, "Classification"):
 //  1. pending closure → 注销中 (unless the policy checks them);
 //  2. a veto finding → 不合格 with its problem;
-//  3. the newest post ≤ T from any definitive source (the platform, or an observation) at or
-//     after T−W → 合格; none in [T−W, T] and some source answered definitively → 不合格;
+//  3. a post in [T−W, T] known from any source — the platform, a typed observation, a verified
+//     evidence link — → 合格; none, and a source that can prove absence answered definitively
+//     (the platform, or a typed observation; a link proves a post, never absence) → 不合格;
 //  4. otherwise → 待核查 with the reason. A fault never turns into 合格 or 不合格.
 //
 // manual and findings are the observation and finding rows already matched to this account.
@@ -76,15 +96,16 @@ func Classify(a Account, ans Answer, manual []Observation, findings []Finding, p
 	answeredBy := "" // the first source that answered definitively
 	best := -1       // index in v.Evidence of the newest post ≤ T
 	var latest time.Time
-	consider := func(i int) {
+	consider := func(i int) bool {
 		ev := v.Evidence[i]
 		if ev.PostAt == nil {
-			return
+			return false
 		}
 		eff, ok := effectiveTime(*ev.PostAt, ev.DayOnly, T)
 		if ok && (best < 0 || eff.After(latest)) {
 			best, latest = i, eff
 		}
+		return ok
 	}
 
 	// The platform's answer.
@@ -113,16 +134,64 @@ func Classify(a Account, ans Answer, manual []Observation, findings []Finding, p
 		v.Evidence = append(v.Evidence, ev)
 	}
 
-	// Observations made by hand. One whose time is after T says nothing about [T−W, T]: it is
-	// kept as evidence but does not make the answer definitive.
+	// Observations made by hand, and their evidence links. A typed time is a definitive source;
+	// a verified link proves its post only. One whose time is after T says nothing about
+	// [T−W, T]: it is kept as evidence but does not count.
+	var why reviewNotes
 	for _, o := range manual {
+		if o.Link != "" {
+			lc, checked := ans.Links[o.Row]
+			switch {
+			case checked && lc.Proof != nil:
+				pr := lc.Proof
+				pt := pr.Post.Time.In(T.Location())
+				ev := Evidence{Source: pr.Source, PostAt: &pt, DayOnly: pr.Post.DayOnly, PostID: pr.Post.ID,
+					Title: pr.Post.Title, URL: pr.URL, Link: o.Link, Identity: pr.Identity, Row: o.Row, Checker: o.Checker}
+				if !pr.FetchedAt.IsZero() {
+					ft := pr.FetchedAt.In(T.Location())
+					ev.FetchedAt = &ft
+				}
+				v.Evidence = append(v.Evidence, ev)
+				if consider(len(v.Evidence) - 1) {
+					why.linkSeen = true
+				} else {
+					why.linkAfterT = true
+				}
+			case checked && errors.Is(lc.Err, platforms.ErrWrongAccount):
+				// A link to another account's post voids its row, typed time included: the row
+				// is about some other account.
+				v.Evidence = append(v.Evidence, Evidence{Source: SourceManual, Link: o.Link, Row: o.Row, Checker: o.Checker,
+					Error: faultText(lc.Err) + "（本行作废，人工记录的时间不予采用）"})
+				why.voided = true
+				continue
+			case checked:
+				v.Evidence = append(v.Evidence, Evidence{Source: SourceManual, Link: o.Link, Row: o.Row, Checker: o.Checker,
+					Error: "文章链接无法核验：" + faultText(lc.Err)})
+				why.linkFailed = appendUnique(why.linkFailed, faultText(lc.Err))
+			case !o.HasTime():
+				note := "文章链接未核验"
+				if ans.Err == ErrOffline {
+					note += "（离线检查）"
+				}
+				v.Evidence = append(v.Evidence, Evidence{Source: SourceManual, Link: o.Link, Row: o.Row, Checker: o.Checker, Error: note})
+				why.linkUnchecked = true
+			}
+		}
+		if !o.HasTime() {
+			continue
+		}
 		ot := o.Time.In(T.Location())
-		v.Evidence = append(v.Evidence, Evidence{Source: SourceManual, PostAt: &ot, DayOnly: o.DayOnly, Title: o.Note, Row: o.Row})
-		if _, ok := effectiveTime(o.Time, o.DayOnly, T); ok {
+		ev := Evidence{Source: SourceManual, PostAt: &ot, DayOnly: o.DayOnly, Title: o.Note, Row: o.Row, Checker: o.Checker}
+		if _, checked := ans.Links[o.Row]; o.Link != "" && !checked {
+			ev.Link = o.Link // kept, unverified
+		}
+		v.Evidence = append(v.Evidence, ev)
+		if consider(len(v.Evidence) - 1) {
 			if answeredBy == "" {
 				answeredBy = SourceManual
 			}
-			consider(len(v.Evidence) - 1)
+		} else {
+			why.manualAfterT = true
 		}
 	}
 	definitive := answeredBy != ""
@@ -150,18 +219,20 @@ func Classify(a Account, ans Answer, manual []Observation, findings []Finding, p
 		latestEv = &v.Evidence[best] // findings may have moved the slice
 	}
 	windowStart := T.Add(-p.Window.D)
+	inWindow := best >= 0 && !latest.Before(windowStart)
 	switch {
 	case len(vetoes) > 0:
 		v.Status = Unqualified
 		v.Problems = append(v.Problems, vetoes...)
-		if definitive && (latest.IsZero() || latest.Before(windowStart)) {
+		if definitive && !inWindow {
 			v.Problems = append(v.Problems, p.Window.NoUpdateProblem())
 		}
 		v.Detail = "人工检查单项否决：" + strings.Join(vetoes, "、")
 		if d := latestDetail(v.LatestPostAt, latestEv); d != "" {
 			v.Detail += "；" + d
 		}
-	case definitive && !latest.IsZero() && !latest.Before(windowStart):
+	case inWindow:
+		// A post in the window is proof whatever else failed: a link, a mass-send, one page.
 		v.Status = Qualified
 		v.Detail = latestDetail(v.LatestPostAt, latestEv)
 	case definitive:
@@ -175,12 +246,20 @@ func Classify(a Account, ans Answer, manual []Observation, findings []Finding, p
 	default:
 		v.Status = NeedsReview
 		v.Source = ""
-		v.Detail = reviewReason(ans, manual, T)
+		v.Review, v.Detail = reviewReason(ans, why, v.LatestPostAt, latestEv, p)
 	}
 	if len(notes) > 0 {
 		v.Detail += "；另有问题：" + strings.Join(notes, "、")
 	}
 	return v
+}
+
+// reviewNotes collects what the observation rows added to a 待核查.
+type reviewNotes struct {
+	linkSeen, linkAfterT, linkUnchecked bool // a verified link (≤ T / after T); a link not checked
+	linkFailed                          []string
+	voided                              bool // a row was void: its link is another account's
+	manualAfterT                        bool // a typed time after T
 }
 
 // Sources that are not platforms.
@@ -231,16 +310,71 @@ func latestDetail(t *time.Time, ev *Evidence) string {
 	return s
 }
 
-// reviewReason explains a 待核查.
-func reviewReason(ans Answer, manual []Observation, T time.Time) string {
-	reason := LabelNoObservation
-	if ans.Err != nil {
-		reason = faultText(ans.Err)
+// reviewReason explains a 待核查: the one reason that names what to do (Review), and the detail
+// that says everything known, without contradicting itself (an offline run with a typed time
+// after T says so, not "no observation").
+func reviewReason(ans Answer, why reviewNotes, latestAt *time.Time, latestEv *Evidence, p Params) (Review, string) {
+	var rv Review
+	var parts []string
+	var f *platforms.Fault
+	switch {
+	case ans.Err != nil && errors.As(ans.Err, &f):
+		rv = Review{Code: string(f.Reason), Label: faultLabel(f)}
+		parts = append(parts, f.Error())
+	case ans.Err != nil:
+		rv = Review{Code: string(platforms.ReasonPlatformError), Label: platforms.ReasonPlatformError.Label()}
+		parts = append(parts, faultText(ans.Err))
+	default:
+		rv = Review{Code: string(ReviewNoObservation), Label: LabelNoObservation}
 	}
-	if len(manual) > 0 {
-		reason += "；人工记录的最近更新时间晚于监测时间点，无法判断窗口内是否更新"
+	if ans.Err == ErrOffline && !why.manualAfterT && !why.linkSeen && !why.linkAfterT && !why.linkUnchecked && !why.voided {
+		parts[0] += "，无人工观察记录"
 	}
-	return reason
+	// What the observation rows said, most telling first; the first one that applies names
+	// the fix when the platform gave no answer of its own worth acting on.
+	platformSilent := ans.Err == nil || ans.Err == ErrOffline || errors.Is(ans.Err, platforms.ErrUnsupported)
+	if why.linkSeen && latestAt != nil {
+		parts = append(parts, fmt.Sprintf("文章链接显示的最近一条为 %s，早于监测时间点前%s；链接只能证明发过文章，不能证明此后没有更新",
+			latestAt.Format("2006-01-02 15:04"), p.Window.Phrase()))
+		rv = Review{Code: string(ReviewLinkOnly), Label: "文章链接早于检查窗口"}
+	}
+	if why.linkAfterT {
+		parts = append(parts, "文章链接的发布时间晚于监测时间点，不能说明窗口内是否更新")
+		if platformSilent && rv.Code != string(ReviewLinkOnly) {
+			rv = Review{Code: string(ReviewLinkOnly), Label: "文章链接晚于监测时间点"}
+		}
+	}
+	for _, lf := range why.linkFailed {
+		parts = append(parts, "文章链接无法核验（"+lf+"）")
+	}
+	if why.voided {
+		parts = append(parts, "观察记录中的文章链接不属于该账号，该行作废")
+		if platformSilent {
+			rv = Review{Code: string(ReviewLinkVoid), Label: "文章链接不属于该账号"}
+		}
+	}
+	if why.linkUnchecked {
+		parts = append(parts, "文章链接未核验")
+	}
+	if why.manualAfterT {
+		parts = append(parts, "人工记录的最近更新时间晚于监测时间点，不能说明窗口内是否更新")
+		if platformSilent && rv.Code != string(ReviewLinkOnly) {
+			rv = Review{Code: string(ReviewObservationLate), Label: "人工记录晚于监测时间点"}
+		}
+	}
+	if len(parts) == 0 {
+		parts = append(parts, rv.Label)
+	}
+	_ = latestEv
+	return rv, strings.Join(parts, "；")
+}
+
+// faultLabel is a fault's wording without its detail: what the 检查说明 groups by.
+func faultLabel(f *platforms.Fault) string {
+	if f.Label != "" {
+		return f.Label
+	}
+	return f.Reason.Label()
 }
 
 // faultText is the wording of a platform fault in reports.

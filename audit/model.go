@@ -80,6 +80,11 @@ type Evidence struct {
 	FetchedAt *time.Time `json:"fetched_at,omitempty"`
 	Error     string     `json:"error,omitempty"` // the fault, when the source could not answer
 	Row       int        `json:"row,omitempty"`   // observation or finding row, for manual sources
+	// Link is the post URL an observation row gave (an evidence link), as written; Identity says
+	// how a verified link was tied to the account (biz, uid, author…).
+	Link     string `json:"link,omitempty"`
+	Identity string `json:"identity,omitempty"`
+	Checker  string `json:"checker,omitempty"` // who made the observation (核查人)
 }
 
 // Verdict is the classification of one in-scope account: the value the report layer formats.
@@ -91,6 +96,16 @@ type Verdict struct {
 	Source       string     // where LatestPostAt came from (weibo, tieba, wechat-mp, wechat-api, manual)
 	Detail       string     // human-readable: the latest post, or the reason for 待核查
 	Evidence     []Evidence
+	// Review is why the account is 待核查 (zero otherwise), as the 检查说明 and the JSON report's
+	// review_reasons group it.
+	Review Review
+}
+
+// Review names why an account is 待核查: Code is a platforms.Reason or one of the audit's own
+// (ReviewOffline, ReviewLinkOnly, …); Label is its wording, the start of the verdict's detail.
+type Review struct {
+	Code  string
+	Label string
 }
 
 // Summary holds the counts a report leads with (design.md JSON "summary").

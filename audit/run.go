@@ -2,7 +2,12 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -12,6 +17,9 @@ import (
 // FetchFunc asks an account's platform for its newest post at or before T
 // (platforms.Registry.Fetch in production).
 type FetchFunc func(ctx context.Context, t platforms.Target, checkTime time.Time) (platforms.Observation, error)
+
+// LinkFunc reads one evidence link for an account (platforms.Registry.CheckLink).
+type LinkFunc func(ctx context.Context, t platforms.Target, link platforms.PostLink, checkTime time.Time) (platforms.LinkProof, error)
 
 // Check is one inspection run: its inputs and how to fetch.
 type Check struct {
@@ -23,6 +31,12 @@ type Check struct {
 	Findings     []Finding
 	// Fetch is nil in --offline mode: accounts are then decided from observations only.
 	Fetch FetchFunc
+	// CheckLink reads an observation row's evidence link and ties it to the account
+	// (platforms.Registry.CheckLink in production). Nil leaves links unverified (--offline):
+	// they are kept in the evidence and the typed times decide.
+	CheckLink LinkFunc
+	// ObservationsFile names the observations file in notices (a row voided by its link).
+	ObservationsFile string
 	// Concurrency is the number of parallel fetches per platform; each platform still obeys
 	// its own rate limiter, so more workers only help while requests are waiting on the network.
 	Concurrency int
@@ -51,6 +65,12 @@ func (c *Check) Run(ctx context.Context) (*Result, error) {
 
 	verdicts := make([]Verdict, len(scope.Accounts))
 	var mu sync.Mutex
+	var linkNotices []string
+	note := func(msg string) {
+		mu.Lock()
+		linkNotices = append(linkNotices, msg)
+		mu.Unlock()
+	}
 	done := 0
 	var saveErr error
 	decide := func(i int, v Verdict) {
@@ -116,6 +136,10 @@ func (c *Check) Run(ctx context.Context) (*Result, error) {
 					if err == nil {
 						ans = Answer{Obs: &obs}
 					}
+					ans.Links = c.checkLinks(ctx, a, manual[i], note)
+					if ctx.Err() != nil {
+						continue
+					}
 					decide(i, Classify(a, ans, manual[i], findings[i], c.Params))
 				}
 			})
@@ -139,8 +163,53 @@ func (c *Check) Run(ctx context.Context) (*Result, error) {
 		return nil, saveErr
 	}
 	res.Accounts = verdicts
+	sort.Strings(linkNotices) // workers finish in any order; the notices read in row order
+	res.Notices = append(res.Notices, linkNotices...)
 	res.Summarize(c.Params)
 	return res, nil
+}
+
+// checkLinks reads the evidence links of an account's observation rows (none when the run is
+// offline). A link to another account's post is said in a notice naming the file and the row,
+// since the row is void.
+func (c *Check) checkLinks(ctx context.Context, a Account, rows []Observation, note func(string)) map[int]LinkCheck {
+	if c.CheckLink == nil {
+		return nil
+	}
+	var out map[int]LinkCheck
+	for _, o := range rows {
+		if o.Link == "" || ctx.Err() != nil {
+			continue
+		}
+		if out == nil {
+			out = map[int]LinkCheck{}
+		}
+		link, err := platforms.ParseLink(o.Link)
+		if err != nil {
+			out[o.Row] = LinkCheck{Err: err}
+			continue
+		}
+		proof, err := c.CheckLink(ctx, a.Target(), link, c.Params.CheckTime)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			out[o.Row] = LinkCheck{Err: err}
+			if errors.Is(err, platforms.ErrWrongAccount) {
+				note(fmt.Sprintf("%s 第%d行（%s %s）：%s，该行作废", obsFile(c.ObservationsFile), o.Row, o.Name, o.Type, faultText(err)))
+			}
+			continue
+		}
+		out[o.Row] = LinkCheck{Proof: &proof}
+	}
+	return out
+}
+
+func obsFile(path string) string {
+	if path == "" {
+		return "观察记录"
+	}
+	return "观察记录 " + filepath.Base(path)
 }
 
 // Summarize fills the counts, the rate and the 预警 list from the verdicts.
@@ -193,11 +262,12 @@ func (c *Check) matchManual(accts []*Account) (map[int][]Observation, map[int][]
 		return manual, findings, nil
 	}
 	ix := newAccountIndex(accts)
+	var unusedObs, unusedFindings []unused
 	for _, o := range c.Observations {
 		key := Account{Name: o.Name, Type: o.Type, Platform: o.Platform, IDKind: o.IDKind, ID: o.ID}
 		rows := ix.find(key)
 		if len(rows) == 0 {
-			notices = append(notices, fmt.Sprintf("观察记录第%d行（%s %s）未匹配到检查范围内的账号，未使用", o.Row, o.Name, o.Type))
+			unusedObs = append(unusedObs, unused{o.Row, o.Name + " " + o.Type})
 			continue
 		}
 		for _, i := range rows {
@@ -207,12 +277,42 @@ func (c *Check) matchManual(accts []*Account) (map[int][]Observation, map[int][]
 	for _, f := range c.Findings {
 		rows := ix.find(Account{Name: f.Name, Type: f.Type, Platform: f.Platform})
 		if len(rows) == 0 {
-			notices = append(notices, fmt.Sprintf("检查发现第%d行（%s %s：%s）未匹配到检查范围内的账号，未使用", f.Row, f.Name, f.Type, f.Problem))
+			unusedFindings = append(unusedFindings, unused{f.Row, f.Name + " " + f.Type + "：" + f.Problem})
 			continue
 		}
 		for _, i := range rows {
 			findings[i] = append(findings[i], f)
 		}
 	}
+	notices = append(notices, unusedNotice(obsFile(c.ObservationsFile), unusedObs)...)
+	notices = append(notices, unusedNotice("检查发现", unusedFindings)...)
 	return manual, findings, notices
+}
+
+// unused is a row that matched no in-scope account.
+type unused struct {
+	row  int
+	what string
+}
+
+// unusedNotices says which rows were not used: each one while they are few, one summary line
+// when there are many (a province-wide observations file checked against one district's list
+// would otherwise print thousands of lines).
+func unusedNotice(file string, rows []unused) []string {
+	const listed = 5
+	if len(rows) == 0 {
+		return nil
+	}
+	if len(rows) <= listed {
+		out := make([]string, len(rows))
+		for i, u := range rows {
+			out[i] = fmt.Sprintf("%s 第%d行（%s）未匹配到检查范围内的账号，未使用", file, u.row, u.what)
+		}
+		return out
+	}
+	nums := make([]string, 0, listed)
+	for _, u := range rows[:listed] {
+		nums = append(nums, strconv.Itoa(u.row))
+	}
+	return []string{fmt.Sprintf("%s 中有 %d 行未匹配到检查范围内的账号，未使用（第 %s 行等）", file, len(rows), strings.Join(nums, "、"))}
 }

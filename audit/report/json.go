@@ -25,6 +25,17 @@ type checkDoc struct {
 	Unregistered []unregisteredDoc `json:"unregistered"`
 	Duplicates   []duplicateDoc    `json:"duplicates"`
 	Warnings     []warningDoc      `json:"warnings"`
+	// ReviewReasons is the 检查说明's 待核查 part: per reason (and platform), how many accounts
+	// and what to do.
+	ReviewReasons []reviewReasonDoc `json:"review_reasons"`
+}
+
+type reviewReasonDoc struct {
+	Reason   string `json:"reason"`
+	Code     string `json:"code"`
+	Platform string `json:"platform"`
+	Count    int    `json:"count"`
+	Hint     string `json:"hint"`
 }
 
 type summaryDoc struct {
@@ -68,6 +79,9 @@ type evidenceDoc struct {
 	FetchedAt *string `json:"fetched_at,omitempty"`
 	Error     string  `json:"error,omitempty"`
 	Row       int     `json:"row,omitempty"`
+	Link      string  `json:"link,omitempty"`
+	Identity  string  `json:"identity,omitempty"`
+	Checker   string  `json:"checker,omitempty"`
 }
 
 type unregisteredDoc struct {
@@ -103,10 +117,15 @@ func checkJSON(r *audit.Result, opt Options) checkDoc {
 			PendingClosure: s.PendingClosure, Qualified: s.Qualified, Unqualified: s.Unqualified,
 			NeedsReview: s.NeedsReview, UnqualifiedRate: round4(s.UnqualifiedRate),
 		},
-		Accounts:     make([]accountDoc, 0, len(r.Accounts)),
-		Unregistered: make([]unregisteredDoc, 0, len(r.Unregistered)),
-		Duplicates:   make([]duplicateDoc, 0, len(r.Duplicates)),
-		Warnings:     make([]warningDoc, 0, len(r.Warnings)),
+		Accounts:      make([]accountDoc, 0, len(r.Accounts)),
+		Unregistered:  make([]unregisteredDoc, 0, len(r.Unregistered)),
+		Duplicates:    make([]duplicateDoc, 0, len(r.Duplicates)),
+		Warnings:      make([]warningDoc, 0, len(r.Warnings)),
+		ReviewReasons: []reviewReasonDoc{},
+	}
+	for _, rc := range audit.Explain(r).Reasons {
+		d.ReviewReasons = append(d.ReviewReasons, reviewReasonDoc{Reason: rc.Reason, Code: rc.Code,
+			Platform: string(rc.Platform), Count: rc.Count, Hint: rc.Hint})
 	}
 	for _, v := range r.Accounts {
 		a := accountDoc{
@@ -122,7 +141,7 @@ func checkJSON(r *audit.Result, opt Options) checkDoc {
 			a.Evidence = append(a.Evidence, evidenceDoc{
 				Source: e.Source, PostAt: rfc3339(e.PostAt, loc), DayOnly: e.DayOnly, Pinned: e.Pinned,
 				PostID: e.PostID, Title: e.Title, URL: e.URL, FetchedAt: rfc3339(e.FetchedAt, loc),
-				Error: e.Error, Row: e.Row,
+				Error: e.Error, Row: e.Row, Link: e.Link, Identity: e.Identity, Checker: e.Checker,
 			})
 		}
 		d.Accounts = append(d.Accounts, a)
