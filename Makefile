@@ -9,8 +9,12 @@ DEMO_AT := 2022-08-22
 
 all: build
 
+# The version comes from git describe (a tag, or the commit, with -dirty for local changes);
+# -buildvcs=true records the revision and its date in the binary even where GOFLAGS says
+# -buildvcs=false, but only when git can read the repository (a tarball builds without it).
 build:
-	$(GO) build -o $(BIN) ./cmd/nmaudit
+	$(GO) build $$(git status --porcelain >/dev/null 2>&1 && echo -buildvcs=true) \
+		-ldflags "-X main.version=$$(git describe --tags --always --dirty 2>/dev/null || echo dev)" -o $(BIN) ./cmd/nmaudit
 
 # The README's test command: vet, then every test with the race detector (the fuzz targets'
 # seed corpora run as ordinary tests).

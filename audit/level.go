@@ -272,7 +272,7 @@ func NewLevelResolver(overrides map[string]string) (*LevelResolver, error) {
 	for _, owner := range owners {
 		l, ok := CanonicalLevel(overrides[owner])
 		if !ok {
-			return nil, fmt.Errorf("%s: level %q is not one of %s", owner, overrides[owner], strings.Join(CanonicalLevels, ", "))
+			return nil, fmt.Errorf("%s: %q 不是抽查层级（可用: %s）", owner, overrides[owner], strings.Join(CanonicalLevels, "、"))
 		}
 		r.overrides[NormalizeName(owner)] = l
 	}
@@ -300,4 +300,26 @@ func (lr *LevelResolver) Resolve(a Account) (level string, ok bool, note string)
 		return l, true, ""
 	}
 	return written, false, why
+}
+
+// LevelUndetermined is how reports name the group of accounts whose level could be decided
+// neither from the registry, nor from the owner's name, nor from an override.
+const LevelUndetermined = "未能确定层级"
+
+// Group is the level every report files the account under — the one level function of the
+// table, md, csv, xlsx and html reports, the inspection document and the sample, so they can
+// never disagree about an account (issue: check put every account without a 层级 column under
+// (未填写) while report inferred levels). It returns the canonical stratum and true when
+// Resolve finds one; else the registry's value as written (a provincial 省级部门 stays that),
+// or LevelUndetermined when the registry says nothing, and false. A nil resolver infers
+// without overrides.
+func (lr *LevelResolver) Group(a Account) (level string, canonical bool) {
+	l, ok, _ := lr.Resolve(a)
+	switch {
+	case ok:
+		return l, true
+	case l == "":
+		return LevelUndetermined, false
+	}
+	return l, false
 }

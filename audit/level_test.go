@@ -159,3 +159,35 @@ func TestLevelResolverRejectsUnknownLevel(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestLevelGroupIsTheResolverWithAName(t *testing.T) {
+	lr, err := NewLevelResolver(map[string]string{"汉中经济技术开发区管理委员会": "县区政府"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		a         Account
+		level     string
+		canonical bool
+	}{
+		{Account{Owner: "汉中市公安局"}, LevelCityDept, true},                // no 层级: inferred
+		{Account{Owner: "汉中市公安局", Level: "市直部门"}, LevelCityDept, true}, // alias
+		{Account{Owner: "汉中经济技术开发区管理委员会"}, LevelCountyGov, true},       // override
+		{Account{Owner: "陕西省公安厅", Level: "省级部门"}, "省级部门", false},       // kept as written
+		{Account{Owner: "陕西省公安厅"}, LevelUndetermined, false},           // nothing to go on
+		{Account{Owner: "某某合作社"}, LevelUndetermined, false},
+	}
+	for _, c := range cases {
+		l, ok := lr.Group(c.a)
+		if l != c.level || ok != c.canonical {
+			t.Errorf("Group(%s/%q) = %q %v, want %q %v", c.a.Owner, c.a.Level, l, ok, c.level, c.canonical)
+		}
+	}
+	var none *LevelResolver
+	if l, ok := none.Group(Account{Owner: "洋县人民政府"}); l != LevelCountyGov || !ok {
+		t.Errorf("nil resolver must still infer: %q %v", l, ok)
+	}
+	if _, err := NewLevelResolver(map[string]string{"某局": "省级"}); err == nil || !strings.Contains(err.Error(), "某局") || !strings.Contains(err.Error(), "省级") {
+		t.Errorf("bad override: %v", err)
+	}
+}

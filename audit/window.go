@@ -13,19 +13,31 @@ type Window struct {
 	D time.Duration
 }
 
-var windowRe = regexp.MustCompile(`^(\d+)\s*([dwh])$`)
+var windowRe = regexp.MustCompile(`^([+-]?\d+)\s*([dwh])$`)
 
-// ParseWindow accepts 14d, 2w and 336h (and their upper-case forms).
+// MaxWindow bounds the update window. No inspection rule asks for more than a quarter, and a
+// window longer than a year makes every account 合格 that posted once last year: a typo
+// (140d for 14d, 336d for 336h) rather than a policy. 366 days, so "one year" holds in a
+// leap year too.
+const MaxWindow = 366 * 24 * time.Hour
+
+// ParseWindow accepts 14d, 2w and 336h (and their upper-case forms). A window must be positive
+// and at most MaxWindow; the errors say which bound was crossed, in the users' Chinese.
 func ParseWindow(s string) (Window, error) {
 	m := windowRe.FindStringSubmatch(strings.ToLower(strings.TrimSpace(s)))
 	if m == nil {
-		return Window{}, fmt.Errorf("window %q: want a whole number of days, weeks or hours, e.g. 14d, 2w or 336h", s)
+		return Window{}, fmt.Errorf("%q 不是有效的时长：应为整数天、周或小时，如 14d、2w 或 336h", s)
 	}
-	n, err := strconv.Atoi(m[1])
-	if err != nil || n <= 0 {
-		return Window{}, fmt.Errorf("window %q: must be positive", s)
-	}
+	n, err := strconv.ParseInt(m[1], 10, 64)
 	unit := map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour, "h": time.Hour}[m[2]]
+	switch {
+	case err == nil && n == 0:
+		return Window{}, fmt.Errorf("%q：时长不能为零", s)
+	case err == nil && n < 0:
+		return Window{}, fmt.Errorf("%q：时长不能为负数", s)
+	case err != nil || n > int64(MaxWindow/unit):
+		return Window{}, fmt.Errorf("%q：时长不能超过一年（366d）", s)
+	}
 	return Window{D: time.Duration(n) * unit}, nil
 }
 

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -28,6 +29,31 @@ func TestParseWindow(t *testing.T) {
 	for _, bad := range []string{"", "14", "0d", "-1d", "2 weeks", "1.5d", "14m"} {
 		if _, err := ParseWindow(bad); err == nil {
 			t.Errorf("ParseWindow(%q): want error", bad)
+		}
+	}
+}
+
+func TestParseWindowBounds(t *testing.T) {
+	cases := map[string]string{
+		"0d":                    "不能为零",
+		"0h":                    "不能为零",
+		"-1d":                   "不能为负数",
+		"-2w":                   "不能为负数",
+		"367d":                  "不能超过一年",
+		"53w":                   "不能超过一年",
+		"8785h":                 "不能超过一年",
+		"99999999999999999999d": "不能超过一年",
+		"3x":                    "不是有效的时长",
+	}
+	for in, want := range cases {
+		_, err := ParseWindow(in)
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), in) {
+			t.Errorf("ParseWindow(%q) = %v; want an error saying %q and quoting the value", in, err, want)
+		}
+	}
+	for _, ok := range []string{"366d", "52w", "8784h", "1h"} {
+		if _, err := ParseWindow(ok); err != nil {
+			t.Errorf("ParseWindow(%q): %v; a window up to a year is allowed", ok, err)
 		}
 	}
 }

@@ -3,10 +3,12 @@ package report
 import (
 	"encoding/csv"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/nmaudit/nmaudit/audit"
+	"github.com/nmaudit/nmaudit/platforms"
 )
 
 // utf8BOM starts every CSV report: Excel and WPS on Chinese Windows read a CSV without it as
@@ -20,16 +22,19 @@ var allAccountsHeader = []string{colName, colType, colPlatform, colAccountID, co
 // allAccountsLatestCol is the index of 最近更新时间 in allAccountsHeader (an Excel date in xlsx).
 const allAccountsLatestCol = 10
 
-// allAccountsRow is one account's row of the 全部账号 view, the time as text in loc.
+// allAccountsRow is one account's row of the 全部账号 view, the time as text in loc. People read
+// it, so platform and source are the Chinese labels (微信公众号, 人工记录), not the JSON codes,
+// and the level is the one every report uses (accountLevel).
 func allAccountsRow(v audit.Verdict, opt Options) []string {
-	return []string{v.Name, v.Type, string(v.Platform), accountID(v.Account), v.Owner, v.Level, v.Region,
+	level, _ := accountLevel(opt.Levels, v)
+	return []string{v.Name, v.Type, PlatformLabel(v.Platform), accountID(v.Account), v.Owner, level, v.Region,
 		v.RegistryStatus, v.Status.Label(), strings.Join(v.Problems, problemsSep),
-		formatTime(v.LatestPostAt, opt.Location, layoutSecond), v.Source, v.Detail}
+		formatTime(v.LatestPostAt, opt.Location, layoutSecond), SourceLabel(v.Source), v.Detail}
 }
 
 // checkCSV writes the 全部账号 view: UTF-8 with BOM and CRLF line ends, as Excel writes CSV.
 func checkCSV(w io.Writer, r *audit.Result, opt Options) error {
-	cw, err := newCSVWriter(w)
+	cw, err := NewCSVWriter(w)
 	if err != nil {
 		return err
 	}
@@ -37,12 +42,11 @@ func checkCSV(w io.Writer, r *audit.Result, opt Options) error {
 		return err
 	}
 	for _, v := range r.Accounts {
-		if err := cw.Write(csvSafe(allAccountsRow(v, opt))); err != nil {
+		if err := cw.Write(allAccountsRow(v, opt)); err != nil {
 			return err
 		}
 	}
-	cw.Flush()
-	return cw.Error()
+	return cw.Flush()
 }
 
 var reconcileCSVHeader = []string{colCategory, colName, colType, colOwner, colPlatform,
@@ -52,7 +56,7 @@ var reconcileCSVHeader = []string{colCategory, colName, colType, colOwner, colPl
 // contract's list order. A matched pair that differs appears twice (匹配 and its mismatch
 // list), as it does in the JSON.
 func reconcileCSV(w io.Writer, r *audit.Reconciliation) error {
-	cw, err := newCSVWriter(w)
+	cw, err := NewCSVWriter(w)
 	if err != nil {
 		return err
 	}
@@ -61,25 +65,46 @@ func reconcileCSV(w io.Writer, r *audit.Reconciliation) error {
 	}
 	for _, c := range reconcileCategories {
 		for _, e := range c.entries(r) {
-			row := []string{c.short, e.Name, e.Type, e.Owner, e.Platform, rowNumber(e.RegistryRow),
+			row := []string{c.short, e.Name, e.Type, e.Owner, PlatformLabel(platforms.Platform(e.Platform)), rowNumber(e.RegistryRow),
 				rowNumber(e.ListRow), e.RegistryStatus, e.ListStatus, differences(e, c.key == "status_mismatch")}
-			if err := cw.Write(csvSafe(row)); err != nil {
+			if err := cw.Write(row); err != nil {
 				return err
 			}
 		}
 	}
-	cw.Flush()
-	return cw.Error()
+	return cw.Flush()
 }
 
-// newCSVWriter writes the BOM and returns a writer using Excel's CRLF line ends.
-func newCSVWriter(w io.Writer) (*csv.Writer, error) {
+// CSVWriter writes CSV the one way every nmaudit CSV is written — check, reconcile, sample,
+// diff, recheck, review: a UTF-8 BOM first (Excel and WPS on Chinese Windows read a CSV
+// without it as GBK), CRLF line ends (what Excel writes), and every cell defused against
+// formula injection (csvSafe). One writer, so no command can forget a step: the sample CSV
+// used to carry =cmd|' /C calc'!A0 from a registry cell straight into the file an office
+// opens.
+type CSVWriter struct {
+	cw *csv.Writer
+}
+
+// NewCSVWriter writes the BOM to w and returns the writer.
+func NewCSVWriter(w io.Writer) (*CSVWriter, error) {
 	if _, err := io.WriteString(w, utf8BOM); err != nil {
 		return nil, err
 	}
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
-	return cw, nil
+	return &CSVWriter{cw: cw}, nil
+}
+
+// Write writes one record, each cell defused (record itself is not modified).
+func (c *CSVWriter) Write(record []string) error {
+	return c.cw.Write(csvSafe(slices.Clone(record)))
+}
+
+// Flush writes any buffered data and reports the first error of any Write or of the flush,
+// so a full disk or a closed pipe is never reported as success.
+func (c *CSVWriter) Flush() error {
+	c.cw.Flush()
+	return c.cw.Error()
 }
 
 // csvSafe defuses CSV formula injection (OWASP "CSV Injection"): Excel and WPS evaluate a cell

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -54,7 +55,7 @@ func checkDocument(r *audit.Result, opt Options) document {
 		},
 	}})
 
-	d.sections = append(d.sections, section{title: titleByLevel, table: levelGrid(levelBreakdown(r.Accounts), opt.RateDecimals)})
+	d.sections = append(d.sections, section{title: titleByLevel, table: levelGrid(levelBreakdown(r.Accounts, opt.Levels), opt.RateDecimals)})
 
 	unq := section{title: titleUnqualified, table: &grid{header: unqualifiedHeader}}
 	for _, v := range r.Accounts {
@@ -129,31 +130,26 @@ type levelCount struct {
 
 func (c levelCount) rate() float64 { return ratio(c.unqualified, c.checked) }
 
-// levelBreakdown counts the in-scope accounts per level. Levels are mapped onto the canonical
-// strata (so 市直部门 and 市级部门 count together) and ordered as inspection reports list them:
-// the four canonical levels, then any other wording in code-point order (deterministic, unlike
-// map order), then accounts with no level, then the total. Every canonical level is listed even
-// when empty, so reports of different rounds line up row for row.
-func levelBreakdown(accounts []audit.Verdict) []levelCount {
-	canonical := []string{audit.LevelCityGov, audit.LevelCountyGov, audit.LevelCityDept, audit.LevelCountyDept}
+// levelBreakdown counts the in-scope accounts per level, each account levelled by
+// accountLevel (so 市直部门 and 市级部门 count together, and a registry without a 层级 column is
+// levelled from the owners' names) and ordered as inspection reports list them: the four
+// canonical levels, then any other wording in code-point order (deterministic, unlike map
+// order), then accounts whose level could not be determined, then the total. Every canonical
+// level is listed even when empty, so reports of different rounds line up row for row.
+func levelBreakdown(accounts []audit.Verdict, lr *audit.LevelResolver) []levelCount {
 	counts := map[string]*levelCount{}
-	for _, l := range canonical {
+	for _, l := range audit.CanonicalLevels {
 		counts[l] = &levelCount{level: l}
 	}
 	var others []string
 	total := levelCount{level: levelTotal}
 	for _, v := range accounts {
-		l := strings.TrimSpace(v.Level)
-		if c, ok := audit.CanonicalLevel(l); ok {
-			l = c
-		} else if l == "" {
-			l = levelUnfilled
-		}
+		l, _ := accountLevel(lr, v)
 		c, ok := counts[l]
 		if !ok {
 			c = &levelCount{level: l}
 			counts[l] = c
-			if l != levelUnfilled {
+			if l != audit.LevelUndetermined {
 				others = append(others, l)
 			}
 		}
@@ -172,9 +168,9 @@ func levelBreakdown(accounts []audit.Verdict) []levelCount {
 		}
 	}
 	sort.Strings(others)
-	order := append(append([]string{}, canonical...), others...)
-	if _, ok := counts[levelUnfilled]; ok {
-		order = append(order, levelUnfilled)
+	order := append(slices.Clone(audit.CanonicalLevels), others...)
+	if _, ok := counts[audit.LevelUndetermined]; ok {
+		order = append(order, audit.LevelUndetermined)
 	}
 	out := make([]levelCount, 0, len(order)+1)
 	for _, l := range order {

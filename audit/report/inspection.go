@@ -53,11 +53,9 @@ type InspectionOptions struct {
 	// Title replaces the default title, "2022年第三季度政务新媒体抽查情况报告".
 	Title string
 	// LevelLabels are the level names the document prints, keyed by canonical level (or an
-	// alias); missing levels print DefaultLevelLabels (config report.level_labels).
+	// alias); missing levels print DefaultLevelLabels (config report.level_labels). Levels
+	// themselves are decided by Options.Levels, as in every other report.
 	LevelLabels map[string]string
-	// Levels decides the level of accounts whose level is empty or unknown (owner-name
-	// inference, config levels.overrides); nil infers without overrides.
-	Levels *audit.LevelResolver
 }
 
 // DefaultLevelLabels are the level names of the seed report's 总体情况 paragraph.
@@ -74,7 +72,7 @@ var InspectionFormats = []string{"md", "html", "xlsx"}
 // Inspection writes the inspection document for a check in the given format.
 func Inspection(w io.Writer, format string, r *audit.Result, opt InspectionOptions) error {
 	if r == nil {
-		return errors.New("report: no check result to render")
+		return errors.New("报告: 没有可输出的检查结果")
 	}
 	opt.Options = opt.Options.normalized()
 	d := buildInspection(r, opt)
@@ -86,7 +84,7 @@ func Inspection(w io.Writer, format string, r *audit.Result, opt InspectionOptio
 	case "xlsx":
 		return inspectionXLSX(w, d, opt.Options)
 	}
-	return fmt.Errorf("report: unknown format %q (valid: %s)", format, strings.Join(InspectionFormats, ", "))
+	return fmt.Errorf("报告格式 %q 无效（可用: %s）", format, strings.Join(InspectionFormats, ", "))
 }
 
 // Wording of the inspection document, in one place.
@@ -103,7 +101,6 @@ const (
 	inspByOwner      = "分单位"
 	inspRateNote     = "注：不合格占比 = 不合格 ÷ 检查数；合格率 = 合格 ÷（检查数 − 注销中），待核查账号计入分母。"
 	inspOtherLevel   = "其他"
-	inspNoLevel      = "未能确定层级"
 	colPassRate      = "合格率"
 	colDaysToT       = "距监测时间点天数"
 	colLevelShort    = "层级"
@@ -290,14 +287,12 @@ func buildInspection(r *audit.Result, opt InspectionOptions) inspectionDoc {
 		fmt.Sprintf("更新要求：监测时间点前%s内至少更新一次（%s）", r.Window.Phrase(), r.Window.String()),
 	}
 
-	// Levels: each account's stratum, in the report's wording.
+	// Levels: each account's stratum (the one level function, accountLevel), in the report's
+	// wording.
 	levelOf := func(v audit.Verdict) (canonical, label string) {
-		l, ok, _ := opt.Levels.Resolve(v.Account)
+		l, ok := accountLevel(opt.Levels, v)
 		if ok {
 			return l, labels[l]
-		}
-		if l == "" {
-			return "", inspNoLevel
 		}
 		return "", l
 	}
@@ -325,7 +320,7 @@ func buildInspection(r *audit.Result, opt InspectionOptions) inspectionDoc {
 		lt.add(v.Status)
 		pt, ok := platformTallies[v.Platform]
 		if !ok {
-			pt = &tally{label: platformLabel(v.Platform)}
+			pt = &tally{label: PlatformLabel(v.Platform)}
 			platformTallies[v.Platform] = pt
 		}
 		pt.add(v.Status)
@@ -540,30 +535,6 @@ func levelLabels(custom map[string]string) map[string]string {
 		}
 	}
 	return out
-}
-
-// platformOrder is the order of the platform breakdown: the platforms nmaudit reads first.
-var platformOrder = []platforms.Platform{
-	platforms.WeChat, platforms.Weibo, platforms.Tieba, platforms.Douyin, platforms.Toutiao, platforms.Kuaishou,
-	platforms.Channels, platforms.MiniProgram, platforms.App, platforms.Baijiahao, platforms.Qiehao, platforms.Dayu,
-	platforms.Xiaohongshu, platforms.Bilibili, platforms.Renminhao, platforms.Wangyihao, platforms.Other, platforms.Unknown,
-}
-
-// platformLabels are the platforms' Chinese names in breakdowns.
-var platformLabels = map[platforms.Platform]string{
-	platforms.WeChat: "微信公众号", platforms.Weibo: "新浪微博", platforms.Tieba: "百度贴吧",
-	platforms.Douyin: "抖音", platforms.Toutiao: "今日头条", platforms.Kuaishou: "快手",
-	platforms.Channels: "微信视频号", platforms.MiniProgram: "微信小程序", platforms.App: "移动客户端",
-	platforms.Baijiahao: "百家号", platforms.Qiehao: "企鹅号", platforms.Dayu: "大鱼号",
-	platforms.Xiaohongshu: "小红书", platforms.Bilibili: "哔哩哔哩", platforms.Renminhao: "人民号",
-	platforms.Wangyihao: "网易号", platforms.Other: "其他", platforms.Unknown: "未识别的账号类型",
-}
-
-func platformLabel(p platforms.Platform) string {
-	if l, ok := platformLabels[p]; ok {
-		return l
-	}
-	return string(p)
 }
 
 // chineseDateTime prints 2022年8月22日 00:00.

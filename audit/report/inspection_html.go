@@ -54,7 +54,7 @@ svg text { font-family: "SimSun", "宋体", "Noto Sans CJK SC", "Source Han Sans
 // inspectionHTML writes the document as one HTML page.
 func inspectionHTML(w io.Writer, d inspectionDoc) error {
 	ew := &errWriter{w: w}
-	e := html.EscapeString
+	e := htmlText
 	ew.printf("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n")
 	ew.printf("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
 	ew.printf("<title>%s</title>\n<style>%s</style>\n</head>\n<body>\n", e(d.title), htmlStyle)
@@ -113,7 +113,7 @@ func htmlTable(ew *errWriter, g *grid) {
 	if g == nil {
 		return
 	}
-	e := html.EscapeString
+	e := htmlText
 	ew.printf("<table>\n<thead><tr>")
 	for _, h := range g.header {
 		ew.printf("<th>%s</th>", e(h))
@@ -153,7 +153,7 @@ const (
 // htmlChart draws horizontal pass-rate bars: a grey track for 100%, the bar, the rate and the
 // number of accounts checked, with light rules at 0, 50% and 100%.
 func htmlChart(ew *errWriter, bars []bar, caption string) {
-	e := html.EscapeString
+	e := htmlText
 	width := chartLabelW + chartBarW + chartValueW
 	height := chartTop + len(bars)*chartRowH + chartAxisH
 	ew.printf("<figure>\n<svg class=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"%s\">\n",
@@ -185,3 +185,7 @@ func barColor(v float64) string {
 	}
 	return "#1f4e79"
 }
+
+// htmlText escapes text for the page, control characters and escape sequences removed first:
+// they are invalid in HTML and mean nothing in a browser, and the file is also read with cat.
+func htmlText(s string) string { return html.EscapeString(sanitize(s, true)) }

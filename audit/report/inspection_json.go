@@ -26,21 +26,21 @@ func ReadCheckJSON(r io.Reader, name string) (*audit.Result, error) {
 		var te *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &se):
-			return nil, fmt.Errorf("%s: not a check JSON report: %v (at byte %d)", name, err, se.Offset)
+			return nil, fmt.Errorf("%s: 不是 check 的 JSON 报告：第 %d 字节处格式有误（%v）", name, se.Offset, err)
 		case errors.As(err, &te):
-			return nil, fmt.Errorf("%s: not a check JSON report: %s has the wrong type (%s)", name, te.Field, te.Value)
+			return nil, fmt.Errorf("%s: 不是 check 的 JSON 报告：%s 的类型不对（%s）", name, te.Field, te.Value)
 		}
-		return nil, fmt.Errorf("%s: not a check JSON report: %v", name, err)
+		return nil, fmt.Errorf("%s: 不是 check 的 JSON 报告：%v", name, err)
 	}
 	bad := func(key, format string, args ...any) error {
 		return fmt.Errorf("%s: %s: %s", name, key, fmt.Sprintf(format, args...))
 	}
 	if doc.CheckTime == "" {
-		return nil, bad("check_time", "missing; is this the output of nmaudit check --format json?")
+		return nil, bad("check_time", "缺少此项；这是 nmaudit check --format json 的输出吗？")
 	}
 	T, err := time.Parse(time.RFC3339, doc.CheckTime)
 	if err != nil {
-		return nil, bad("check_time", "%q is not an RFC 3339 time", doc.CheckTime)
+		return nil, bad("check_time", "%q 不是 RFC 3339 时间", doc.CheckTime)
 	}
 	win, err := audit.ParseWindow(doc.Window)
 	if err != nil {
@@ -52,7 +52,7 @@ func ReadCheckJSON(r io.Reader, name string) (*audit.Result, error) {
 		key := fmt.Sprintf("accounts[%d]", i)
 		st := audit.Status(a.Status)
 		if st.Label() == a.Status || (a.Result != "" && a.Result != st.Label()) {
-			return nil, bad(key+".status", "%q (result %q) is not one of qualified, unqualified, pending_closure, needs_review", a.Status, a.Result)
+			return nil, bad(key+".status", "%q（result %q）不是 qualified、unqualified、pending_closure、needs_review 之一", a.Status, a.Result)
 		}
 		v := audit.Verdict{
 			Account: audit.Account{Name: a.Name, Type: a.Type, Platform: platforms.Platform(a.Platform), ID: a.AccountID,
@@ -87,7 +87,7 @@ func ReadCheckJSON(r io.Reader, name string) (*audit.Result, error) {
 	for i, w := range doc.Warnings {
 		t, err := time.Parse(time.RFC3339, w.LatestPostAt)
 		if err != nil {
-			return nil, bad(fmt.Sprintf("warnings[%d].latest_post_at", i), "%q is not an RFC 3339 time", w.LatestPostAt)
+			return nil, bad(fmt.Sprintf("warnings[%d].latest_post_at", i), "%q 不是 RFC 3339 时间", w.LatestPostAt)
 		}
 		res.Warnings = append(res.Warnings, audit.Warning{Name: w.Name, Type: w.Type, Owner: w.Owner, LatestPostAt: t,
 			DaysSincePost: w.DaysSincePost})
@@ -120,7 +120,7 @@ func ReadCheckJSON(r io.Reader, name string) (*audit.Result, error) {
 		{"needs_review", doc.Summary.NeedsReview, s.NeedsReview},
 	} {
 		if c.doc != c.have {
-			return nil, bad("summary."+c.key, "is %d but the accounts list has %d; the file was edited or cut short — re-run nmaudit check", c.doc, c.have)
+			return nil, bad("summary."+c.key, "为 %d，但 accounts 列表中有 %d 个；文件被改动或不完整，请重新运行 nmaudit check", c.doc, c.have)
 		}
 	}
 	return res, nil
@@ -132,7 +132,7 @@ func parseOptionalTime(s *string) (*time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339, *s)
 	if err != nil {
-		return nil, fmt.Errorf("%q is not an RFC 3339 time", *s)
+		return nil, fmt.Errorf("%q 不是 RFC 3339 时间", *s)
 	}
 	return &t, nil
 }

@@ -198,7 +198,9 @@ func TestInspectionBreakdownsInferLevels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d = buildInspection(seedSample(t, 14*24*time.Hour), InspectionOptions{Options: testOptions(t), Levels: lr})
+	opt := testOptions(t)
+	opt.Levels = lr
+	d = buildInspection(seedSample(t, 14*24*time.Hour), InspectionOptions{Options: opt})
 	if d.byLevel[2].checked != 89+17 || d.byLevel[3].checked != 69-17 {
 		t.Errorf("override: %+v", d.byLevel)
 	}
@@ -388,11 +390,11 @@ func TestReadCheckJSONRoundTrip(t *testing.T) {
 func TestReadCheckJSONErrors(t *testing.T) {
 	js := string(renderCheck(t, "json", fixtureResult(t), testOptions(t)))
 	cases := []struct{ doc, want string }{
-		{"not json", "not a check JSON report"},
-		{`{"accounts": "many"}`, "wrong type"},
-		{`{"window": "14d"}`, "check_time: missing"},
+		{"not json", "不是 check 的 JSON 报告"},
+		{`{"accounts": "many"}`, "类型不对"},
+		{`{"window": "14d"}`, "check_time: 缺少此项"},
 		{strings.Replace(js, `"window": "14d"`, `"window": "fortnight"`, 1), "window"},
-		{strings.Replace(js, `"unqualified": 3`, `"unqualified": 2`, 1), "summary.unqualified: is 2 but the accounts list has 3"},
+		{strings.Replace(js, `"unqualified": 3`, `"unqualified": 2`, 1), "summary.unqualified: 为 2，但 accounts 列表中有 3 个"},
 		{strings.Replace(js, `"status": "qualified"`, `"status": "passed"`, 1), `accounts[0].status: "passed"`},
 		{strings.Replace(js, `"latest_post_at": "2022-08-21T17:30:00+08:00"`, `"latest_post_at": "yesterday"`, 1), "accounts[0].latest_post_at"},
 	}

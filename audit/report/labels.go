@@ -1,6 +1,11 @@
 package report
 
-import "github.com/nmaudit/nmaudit/audit"
+import (
+	"strings"
+
+	"github.com/nmaudit/nmaudit/audit"
+	"github.com/nmaudit/nmaudit/platforms"
+)
 
 // The Chinese words the reports print — section titles, column headers, summary labels — live
 // here, one place per concept (conventions.md), so the table, md, csv and xlsx reports cannot
@@ -58,7 +63,6 @@ const (
 	headCheckTime   = "检查时间"
 	headWindow      = "更新窗口"
 	noneLine        = "无。"
-	levelUnfilled   = "(未填写)"
 	levelTotal      = "合计"
 	problemsSep     = "；" // joins several problems in one cell, as Chinese lists do
 	rowsSep         = "、" // joins row numbers
@@ -130,4 +134,52 @@ var reconcileCategories = []reconcileCategory{
 		count:   func(s audit.ReconcileSummary) int { return s.FieldMismatch },
 		entries: func(r *audit.Reconciliation) []audit.ReconcileEntry { return r.FieldMismatch },
 	},
+}
+
+// platformOrder is the order of the platform breakdown: the platforms nmaudit reads first.
+var platformOrder = []platforms.Platform{
+	platforms.WeChat, platforms.Weibo, platforms.Tieba, platforms.Douyin, platforms.Toutiao, platforms.Kuaishou,
+	platforms.Channels, platforms.MiniProgram, platforms.App, platforms.Baijiahao, platforms.Qiehao, platforms.Dayu,
+	platforms.Xiaohongshu, platforms.Bilibili, platforms.Renminhao, platforms.Wangyihao, platforms.Other, platforms.Unknown,
+}
+
+// platformLabels are the platforms' Chinese names, shown wherever a person reads the platform
+// (the 平台 column of csv and xlsx, the breakdowns, diff); JSON keeps the codes.
+var platformLabels = map[platforms.Platform]string{
+	platforms.WeChat: "微信公众号", platforms.Weibo: "新浪微博", platforms.Tieba: "百度贴吧",
+	platforms.Douyin: "抖音", platforms.Toutiao: "今日头条", platforms.Kuaishou: "快手",
+	platforms.Channels: "微信视频号", platforms.MiniProgram: "微信小程序", platforms.App: "移动客户端",
+	platforms.Baijiahao: "百家号", platforms.Qiehao: "企鹅号", platforms.Dayu: "大鱼号",
+	platforms.Xiaohongshu: "小红书", platforms.Bilibili: "哔哩哔哩", platforms.Renminhao: "人民号",
+	platforms.Wangyihao: "网易号", platforms.Other: "其他", platforms.Unknown: "未识别的账号类型",
+}
+
+// PlatformLabel is a platform's Chinese name: wechat → 微信公众号, wechat-channels → 微信视频号.
+// A code without a label (a platform added later) prints as the code rather than as nothing.
+func PlatformLabel(p platforms.Platform) string {
+	if l, ok := platformLabels[p]; ok {
+		return l
+	}
+	return string(p)
+}
+
+// sourceLabels name where a latest-post time came from (the JSON "source" codes, design.md),
+// as the 来源 column of csv and xlsx prints it.
+var sourceLabels = map[string]string{
+	"weibo":          "微博接口",
+	"tieba":          "贴吧接口",
+	"wechat-mp":      "公众平台后台",
+	"wechat-api":     "微信官方接口",
+	"wechat-article": "公众号文章链接",
+	"manual":         "人工记录",
+	"finding":        "人工检查发现",
+}
+
+// SourceLabel is a source code's Chinese name: manual → 人工记录, wechat-article → 公众号文章链接.
+// "" (no source knew a post) stays empty; an unknown code prints as written.
+func SourceLabel(source string) string {
+	if l, ok := sourceLabels[strings.TrimSpace(source)]; ok {
+		return l
+	}
+	return source
 }

@@ -63,4 +63,7 @@ func mdRow(cells []string) string {
 // escaping it would clutter the text people copy from the raw file.
 var mdEscaper = strings.NewReplacer(`\`, `\\`, `|`, `\|`, "\r\n", "<br>", "\n", "<br>", "\r", "<br>", "\t", " ")
 
-func mdCell(s string) string { return mdEscaper.Replace(strings.TrimSpace(s)) }
+// mdCell is a cell or line of the Markdown report: terminal-safe (the report is often read with
+// cat or less, so escape sequences from registry cells are removed as in every terminal
+// output), then escaped for the table.
+func mdCell(s string) string { return mdEscaper.Replace(strings.TrimSpace(sanitize(s, true))) }

@@ -12,6 +12,9 @@ import (
 type Document struct {
 	Header   []string
 	Sections []Section
+	// Width is the terminal width the table form must fit (see Options.Width); 0 takes it from
+	// the writer (TerminalWidth), else no wrapping.
+	Width int
 }
 
 // Section is one titled block. A nil Columns means no table, only Lines.
@@ -35,9 +38,9 @@ func WriteDocument(w io.Writer, format string, d Document) error {
 	}
 	switch format {
 	case "table":
-		return renderTable(w, doc)
+		return renderTable(w, doc, widthOf(w, Options{Width: d.Width}))
 	case "md":
 		return renderMarkdown(w, doc)
 	}
-	return fmt.Errorf("report: format %q: want table or md", format)
+	return fmt.Errorf("报告格式 %q 无效（可用: table, md）", format)
 }

@@ -36,6 +36,39 @@ type Options struct {
 	// RunID, when non-empty, is emitted first in the JSON report as "run_id" (the history store
 	// adds it, design.md "Later commands"); other formats ignore it.
 	RunID string
+	// Levels decides every account's level stratum in every format (config levels.overrides,
+	// the registry's value, the owner-name inference: audit.LevelResolver.Group). nil infers
+	// without overrides — never "no levels": a registry without a 层级 column still gets its
+	// level breakdown.
+	Levels *audit.LevelResolver
+	// Width is the terminal width the table format must fit; long cells (原因, 说明, 存在的严重
+	// 问题) wrap inside their column. 0 takes the width from the writer when it reports one
+	// (TerminalWidth), else draws every row on one line, as files and pipes want.
+	Width int
+}
+
+// TerminalWidth is implemented by a writer that draws on a terminal of known width; the CLI's
+// stdout does when it is a terminal. The table report fits itself to that width.
+type TerminalWidth interface {
+	TerminalWidth() int
+}
+
+// accountLevel is the level an account is filed under in every report: audit.LevelResolver.Group.
+// One function, so the table's 分层级统计, the csv/xlsx 层级 column and the inspection document
+// can never disagree.
+func accountLevel(lr *audit.LevelResolver, v audit.Verdict) (string, bool) {
+	return lr.Group(v.Account)
+}
+
+// widthOf is opt.Width, or the width w reports.
+func widthOf(w io.Writer, opt Options) int {
+	if opt.Width > 0 {
+		return opt.Width
+	}
+	if tw, ok := w.(TerminalWidth); ok {
+		return max(tw.TerminalWidth(), 0)
+	}
+	return 0
 }
 
 // DefaultOptions returns the settings design.md names as defaults: 1 decimal (1.8%) and
@@ -55,12 +88,12 @@ const maxRateDecimals = 4
 // error naming the valid ones, and nothing is written.
 func Check(w io.Writer, format string, r *audit.Result, opt Options) error {
 	if r == nil {
-		return errors.New("report: no check result to render")
+		return errors.New("报告: 没有可输出的检查结果")
 	}
 	opt = opt.normalized()
 	switch format {
 	case "table":
-		return writeBuffered(w, func(bw io.Writer) error { return renderTable(bw, checkDocument(r, opt)) })
+		return writeBuffered(w, func(bw io.Writer) error { return renderTable(bw, checkDocument(r, opt), widthOf(w, opt)) })
 	case "md":
 		return writeBuffered(w, func(bw io.Writer) error { return renderMarkdown(bw, checkDocument(r, opt)) })
 	case "json":
@@ -78,12 +111,12 @@ func Check(w io.Writer, format string, r *audit.Result, opt Options) error {
 // entry points look alike to the CLI and can grow together.
 func Reconcile(w io.Writer, format string, r *audit.Reconciliation, opt Options) error {
 	if r == nil {
-		return errors.New("report: no reconciliation to render")
+		return errors.New("报告: 没有可输出的登记核对结果")
 	}
 	opt = opt.normalized()
 	switch format {
 	case "table":
-		return writeBuffered(w, func(bw io.Writer) error { return renderTable(bw, reconcileDocument(r)) })
+		return writeBuffered(w, func(bw io.Writer) error { return renderTable(bw, reconcileDocument(r), widthOf(w, opt)) })
 	case "md":
 		return writeBuffered(w, func(bw io.Writer) error { return renderMarkdown(bw, reconcileDocument(r)) })
 	case "json":
@@ -97,7 +130,7 @@ func Reconcile(w io.Writer, format string, r *audit.Reconciliation, opt Options)
 }
 
 func unknownFormat(format string) error {
-	return fmt.Errorf("report: unknown format %q (valid: %s)", format, strings.Join(Formats, ", "))
+	return fmt.Errorf("报告格式 %q 无效（可用: %s）", format, strings.Join(Formats, ", "))
 }
 
 // writeBuffered runs render against a buffered writer and reports the first write error: the

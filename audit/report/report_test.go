@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
@@ -121,7 +122,7 @@ func TestCheckJSONContract(t *testing.T) {
 			t.Errorf("%s keys = %v, want %v", what, got, want)
 		}
 	}
-	eq("top", keys(t, doc), sorted("check_time", "window", "summary", "accounts", "unregistered", "duplicates", "warnings"))
+	eq("top", keys(t, doc), sorted("check_time", "window", "summary", "accounts", "unregistered", "duplicates", "warnings", "review_reasons"))
 	eq("summary", keys(t, doc["summary"]), sorted("registry_rows", "closed_excluded", "in_scope", "pending_closure",
 		"qualified", "unqualified", "needs_review", "unqualified_rate"))
 	accounts := doc["accounts"].([]any)
@@ -233,7 +234,7 @@ func TestCSV(t *testing.T) {
 	}
 	gongan := recs[3]
 	if gongan[0] != "汉中公安" || gongan[8] != "不合格" || gongan[9] != "严重表述错误；监测时间点前2周内无更新" ||
-		gongan[10] != "2022-07-30 18:02:11" || gongan[11] != "weibo" {
+		gongan[10] != "2022-07-30 18:02:11" || gongan[11] != "微博接口" || gongan[2] != "新浪微博" {
 		t.Errorf("汉中公安 row %q", gongan)
 	}
 	if pending := recs[6]; pending[8] != "注销中" || pending[10] != "" {
@@ -327,26 +328,69 @@ func TestMarkdown(t *testing.T) {
 }
 
 func TestLevelBreakdown(t *testing.T) {
-	v := func(level string, s audit.Status) audit.Verdict {
-		return audit.Verdict{Account: audit.Account{Level: level}, Status: s}
+	v := func(level, owner string, s audit.Status) audit.Verdict {
+		return audit.Verdict{Account: audit.Account{Level: level, Owner: owner}, Status: s}
 	}
-	got := levelBreakdown([]audit.Verdict{
-		v("乡镇", audit.Unqualified), v("", audit.Qualified), v("高新区", audit.Qualified),
-		v("开发区", audit.NeedsReview), v("市直部门", audit.PendingReview), v(" ", audit.Qualified),
-	})
+	accounts := []audit.Verdict{
+		v("乡镇", "", audit.Unqualified), v("", "", audit.Qualified), v("高新区", "", audit.Qualified),
+		v("开发区", "", audit.NeedsReview), v("市直部门", "", audit.PendingReview), v(" ", "", audit.Qualified),
+		// No 层级 value: levelled from the owner's name, as the inspection document does.
+		v("", "汉中市公安局", audit.Qualified), v("", "洋县人民政府", audit.Unqualified),
+	}
+	got := levelBreakdown(accounts, nil)
 	var names []string
 	for _, c := range got {
-		names = append(names, c.level)
+		names = append(names, fmt.Sprintf("%s:%d", c.level, c.checked))
 	}
-	want := "市级政府,县(区)政府,市级部门,县(区)部门及镇(街道),开发区,高新区,(未填写),合计"
+	want := "市级政府:0,县(区)政府:1,市级部门:2,县(区)部门及镇(街道):1,开发区:1,高新区:1,未能确定层级:2,合计:8"
 	if strings.Join(names, ",") != want {
 		t.Errorf("levels %v, want %s", names, want)
 	}
 	total := got[len(got)-1]
-	if total.checked != 6 || total.qualified != 3 || total.unqualified != 1 || total.pending != 1 || total.needReview != 1 {
+	if total.checked != 8 || total.qualified != 4 || total.unqualified != 2 || total.pending != 1 || total.needReview != 1 {
 		t.Errorf("total %+v", total)
 	}
-	if got[3].unqualified != 1 || got[3].rate() != 1 || got[6].checked != 2 {
+	if got[3].unqualified != 1 || got[3].rate() != 1 {
 		t.Errorf("rows %+v", got)
+	}
+	// An override is honoured in the breakdown as in the inspection document.
+	lr, err := audit.NewLevelResolver(map[string]string{"汉中市公安局": audit.LevelCountyDept})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := levelBreakdown(accounts, lr); got[2].checked != 1 || got[3].checked != 2 {
+		t.Errorf("override ignored: %+v", got)
+	}
+}
+
+// TestOneLevelFunction holds issue 11's "check and report disagree on levels": on a registry
+// without a 层级 column, the check table, the csv 层级 column and the inspection document must
+// file every account under the same level.
+func TestOneLevelFunction(t *testing.T) {
+	r := fixtureResult(t)
+	for i := range r.Accounts {
+		r.Accounts[i].Level = ""
+	}
+	opt := testOptions(t)
+	table := string(renderCheck(t, "table", r, opt))
+	if strings.Contains(table, "(未填写)") {
+		t.Errorf("table files accounts without a 层级 value under (未填写):\n%s", table)
+	}
+	doc := buildInspection(r, InspectionOptions{Options: opt})
+	counts := map[string]int{}
+	for _, c := range levelBreakdown(r.Accounts, opt.Levels) {
+		counts[c.level] = c.checked
+	}
+	for _, tl := range doc.byLevel {
+		if tl.level != "" && counts[tl.level] != tl.checked {
+			t.Errorf("level %s: table counts %d, inspection %d", tl.level, counts[tl.level], tl.checked)
+		}
+	}
+	csvOut := string(renderCheck(t, "csv", r, opt))
+	for _, v := range r.Accounts {
+		want, _ := opt.Levels.Group(v.Account)
+		if !strings.Contains(csvOut, v.Name+",") || !strings.Contains(csvOut, ","+want+",") {
+			t.Errorf("csv lacks %s's level %s", v.Name, want)
+		}
 	}
 }

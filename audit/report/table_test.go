@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -15,6 +16,8 @@ import (
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 	"golang.org/x/text/width"
+
+	"github.com/nmaudit/nmaudit/audit"
 )
 
 // cols is the display width a terminal gives s: East-Asian wide and full-width characters
@@ -256,8 +259,10 @@ func TestTableSections(t *testing.T) {
 		}
 		last = i
 	}
-	// Levels: canonical four (aliases folded in), others, then (未填写), then 合计.
-	levels := []string{"| 市级政府 ", "| 县(区)政府 ", "| 市级部门 ", "| 县(区)部门及镇(街道) ", "| 开发区 ", "| (未填写) ", "| 合计 "}
+	// Levels: canonical four (aliases folded in, accounts without a usable 层级 value levelled
+	// from their owner's name), then 合计. Other wordings and undetermined levels:
+	// TestLevelBreakdown.
+	levels := []string{"| 市级政府 ", "| 县(区)政府 ", "| 市级部门 ", "| 县(区)部门及镇(街道) ", "| 合计 "}
 	last = -1
 	for _, l := range levels {
 		i := strings.Index(out, l)
@@ -266,8 +271,8 @@ func TestTableSections(t *testing.T) {
 		}
 		last = i
 	}
-	if !strings.Contains(out, "| 市级部门             |      3 |    0 |      3 |      0 |      0 |     100.0% |") {
-		t.Errorf("市级部门 should count 市直部门 too:\n%s", out)
+	if !strings.Contains(out, "| 市级部门             |      4 |    1 |      3 |      0 |      0 |      75.0% |") {
+		t.Errorf("市级部门 should count 市直部门 and the development zone (inferred) too:\n%s", out)
 	}
 
 	// Empty lists: their sections disappear, except the unqualified list, which says 无.
@@ -294,6 +299,114 @@ func TestCellText(t *testing.T) {
 	} {
 		if got := cellText(in); got != want {
 			t.Errorf("cellText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestTableFitsWidth80: at 80 columns long 原因 and 存在的严重问题 cells wrap inside their column
+// and every table stays aligned (issue 11 item 12); without a width nothing wraps.
+func TestTableFitsWidth80(t *testing.T) {
+	r := fixtureResult(t)
+	for i := range r.Accounts {
+		if r.Accounts[i].Status == audit.NeedsReview {
+			r.Accounts[i].Detail = "平台返回空列表（“仅半年可见”），需人工核对；该账号设置了仅半年可见，接口无法列出更早的内容，请登录后台查看最近一次群发时间 https://m.weibo.cn/api/container/getIndex?containerid=1076033456789012"
+		}
+	}
+	opt := testOptions(t)
+	opt.Width = 80
+	out := string(renderCheck(t, "table", r, opt))
+	var table []string // the lines of the table being read
+	check := func() {
+		if len(table) == 0 {
+			return
+		}
+		border := table[0]
+		for _, l := range table {
+			if textWidth(l) != textWidth(border) {
+				t.Errorf("misaligned line (%d columns, border %d): %q", textWidth(l), textWidth(border), l)
+			}
+			if strings.HasPrefix(l, "|") {
+				// Column separators at the border's + positions, in display columns.
+				if got, want := separatorColumns(l, '|'), separatorColumns(border, '+'); !slices.Equal(got, want) {
+					t.Errorf("columns of %q at %v, border at %v", l, got, want)
+				}
+			}
+		}
+		table = nil
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if textWidth(l) > 80 {
+			t.Errorf("line wider than 80 columns (%d): %q", textWidth(l), l)
+		}
+		if strings.HasPrefix(l, "+") || strings.HasPrefix(l, "|") {
+			table = append(table, l)
+			continue
+		}
+		check()
+	}
+	check()
+	if !strings.Contains(out, "https://m.weibo.cn/api/") || !strings.Contains(out, "需人工核对") {
+		t.Errorf("wrapped text lost:\n%s", out)
+	}
+	// Names short enough stay on one line.
+	if !strings.Contains(out, "| 西乡文旅 ") {
+		t.Errorf("a short name was wrapped:\n%s", out)
+	}
+	// No width: one line per account, as before.
+	flat := string(renderCheck(t, "table", r, testOptions(t)))
+	if !strings.Contains(flat, "请登录后台查看最近一次群发时间 https://m.weibo.cn/api/container/getIndex?containerid=1076033456789012 |") {
+		t.Errorf("without a width the cell must stay on one line:\n%s", flat)
+	}
+	// A writer that knows its terminal's width is fitted the same way.
+	var b bytes.Buffer
+	if err := Check(sizedWriter{&b, 80}, "table", r, testOptions(t)); err != nil {
+		t.Fatal(err)
+	}
+	if b.String() != out {
+		t.Errorf("TerminalWidth writer not fitted like Options.Width")
+	}
+}
+
+type sizedWriter struct {
+	*bytes.Buffer
+	w int
+}
+
+func (s sizedWriter) TerminalWidth() int { return s.w }
+
+// separatorColumns lists the display columns at which sep occurs in l.
+func separatorColumns(l string, sep rune) []int {
+	var cols []int
+	col := 0
+	for _, r := range l {
+		if r == sep {
+			cols = append(cols, col)
+		}
+		col += textWidth(string(r))
+	}
+	return cols
+}
+
+func TestWrapCell(t *testing.T) {
+	cases := []struct {
+		in    string
+		width int
+		want  string
+	}{
+		{"监测时间点前2周内无更新", 12, "监测时间点前\n2周内无更新"},
+		{"need manual review now", 10, "need\nmanual\nreview now"},
+		{"abcdefghijkl", 5, "abcde\nfghij\nkl"},
+		{"短", 4, "短"},
+	}
+	for _, c := range cases {
+		got := wrapCell(c.in, c.width)
+		if got != c.want {
+			t.Errorf("wrapCell(%q, %d) = %q, want %q", c.in, c.width, got, c.want)
+		}
+		for _, l := range strings.Split(got, "\n") {
+			if textWidth(l) > c.width {
+				t.Errorf("wrapCell(%q, %d): line %q too wide", c.in, c.width, l)
+			}
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/text/width"
 
 	"github.com/nmaudit/nmaudit/audit"
+	"github.com/nmaudit/nmaudit/platforms"
 )
 
 // The xlsx reports are what offices file and forward: a 汇总 sheet with the counts, then one
@@ -62,7 +63,7 @@ func newBook(rateDecimals int) (*book, error) {
 		id, err := f.NewStyle(s.style)
 		if err != nil {
 			f.Close()
-			return nil, fmt.Errorf("report: xlsx style: %w", err)
+			return nil, fmt.Errorf("报告: xlsx 样式: %w", err)
 		}
 		*s.id = id
 	}
@@ -122,7 +123,7 @@ func (b *book) listSheet(name string, header []string, n int, row func(i int) []
 			return err
 		}
 		if err := b.f.AutoFilter(name, "A1:"+last, nil); err != nil {
-			return fmt.Errorf("report: xlsx %s: autofilter: %w", name, err)
+			return fmt.Errorf("报告: xlsx 工作表 %s: 筛选: %w", name, err)
 		}
 	}
 	sw, err := b.f.NewStreamWriter(name)
@@ -158,7 +159,7 @@ func (b *book) listSheet(name string, header []string, n int, row func(i int) []
 			return err
 		}
 		if err := sw.SetRow(cell, cells); err != nil {
-			return fmt.Errorf("report: xlsx %s row %d: %w", name, i+2, err)
+			return fmt.Errorf("报告: xlsx 工作表 %s 第%d行: %w", name, i+2, err)
 		}
 	}
 	return sw.Flush()
@@ -219,7 +220,7 @@ func (b *book) fitColumns(sheet string, rows [][]any) error {
 // memory (a second or more for 10^5 rows) only to mark the tabs.
 func (b *book) write(w io.Writer) error {
 	if err := b.f.Write(w); err != nil {
-		return fmt.Errorf("report: write xlsx: %w", err)
+		return fmt.Errorf("无法写出 xlsx: %w", err)
 	}
 	return nil
 }
@@ -320,7 +321,7 @@ func (b *book) checkSummary(r *audit.Result, opt Options) error {
 	const (
 		timeRow, itemHeaderRow, rateRow, levelTitleRow, levelHeaderRow = 1, 4, 12, 14, 15
 	)
-	for _, c := range levelBreakdown(r.Accounts) {
+	for _, c := range levelBreakdown(r.Accounts, opt.Levels) {
 		rows = append(rows, []any{c.level, c.checked, c.qualified, c.unqualified, c.pending, c.needReview, c.rate()})
 	}
 	for i, row := range rows {
@@ -406,7 +407,7 @@ func reconcileXLSX(w io.Writer, r *audit.Reconciliation) error {
 		status := c.key == "status_mismatch"
 		if err := b.listSheet(c.short, reconcileXLSXHeader, len(entries), func(i int) []any {
 			e := entries[i]
-			return []any{e.Name, e.Type, e.Owner, e.Platform, optionalInt(e.RegistryRow), optionalInt(e.ListRow),
+			return []any{e.Name, e.Type, e.Owner, PlatformLabel(platforms.Platform(e.Platform)), optionalInt(e.RegistryRow), optionalInt(e.ListRow),
 				e.RegistryStatus, e.ListStatus, differences(e, status)}
 		}); err != nil {
 			return err

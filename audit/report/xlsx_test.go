@@ -133,7 +133,7 @@ func TestCheckXLSX(t *testing.T) {
 	if got := row(t, f, sheetSummary, 18); got[0] != "市级部门" || got[3] != "3" {
 		t.Errorf("汇总 市级部门 row %q", got)
 	}
-	if got := row(t, f, sheetSummary, 22); got[0] != levelTotal || got[1] != "10" {
+	if got := row(t, f, sheetSummary, 20); got[0] != levelTotal || got[1] != "10" {
 		t.Errorf("汇总 total row %q", got)
 	}
 	if !bold(t, f, sheetSummary, "A15") {

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/big"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -34,7 +36,7 @@ func ParseBy(s string) (By, error) {
 	case ByPlatform:
 		return ByPlatform, nil
 	}
-	return "", fmt.Errorf("by %q: want level, region or platform", s)
+	return "", fmt.Errorf("分层依据 %q 无效：应为 level（层级）、region（所属地区）或 platform（平台）", s)
 }
 
 // Plan is a sampling plan: how accounts are grouped, and how many to draw from each group.
@@ -75,18 +77,18 @@ func ParseQuota(s string) (Quota, error) {
 	case "all", "全部":
 		return Quota{Kind: QuotaAll, Text: "all"}, nil
 	case "":
-		return Quota{}, errors.New("no quota: want all, a number such as 89, or a percentage such as 15%")
+		return Quota{}, errors.New("未给出数量：应为 all、整数（如 89）或百分比（如 15%）")
 	}
 	if p, ok := strings.CutSuffix(t, "%"); ok {
 		r, ok := new(big.Rat).SetString(p)
 		if !ok || strings.ContainsAny(p, "/eE") || r.Sign() <= 0 || r.Cmp(big.NewRat(100, 1)) > 0 {
-			return Quota{}, fmt.Errorf("quota %q: a percentage must be more than 0%% and at most 100%%", s)
+			return Quota{}, fmt.Errorf("数量 %q：百分比应大于 0%% 且不超过 100%%", s)
 		}
 		return Quota{Kind: QuotaPercent, Percent: r, Text: t}, nil
 	}
 	n, err := strconv.Atoi(t)
 	if err != nil || n < 0 {
-		return Quota{}, fmt.Errorf("quota %q: want all, a whole number such as 89, or a percentage such as 15%%", s)
+		return Quota{}, fmt.Errorf("数量 %q 无效：应为 all、整数（如 89）或百分比（如 15%%）", s)
 	}
 	return Quota{Kind: QuotaCount, N: n, Text: strconv.Itoa(n)}, nil
 }
@@ -115,13 +117,16 @@ func (q Quota) count(available int) int {
 // unknown stratum, a stratum asking for more accounts than it has. Commands treat it as bad
 // input (exit 2).
 type PlanError struct {
-	Where string // "plan.yaml: line 3", "--stratum 市级部门=90", or "" for the plan as a whole
+	Where string // "plan.yaml: 第3行", "--stratum 市级部门=90", or "" for the plan as a whole
 	Msg   string
+	err   error // the cause, when there is one to match with errors.Is
 }
+
+func (e *PlanError) Unwrap() error { return e.err }
 
 func (e *PlanError) Error() string {
 	if e.Where == "" {
-		return "sample plan: " + e.Msg
+		return "抽样方案: " + e.Msg
 	}
 	return e.Where + ": " + e.Msg
 }
@@ -140,7 +145,11 @@ type planFile struct {
 func LoadPlan(path string) (Plan, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return Plan{}, &PlanError{Where: path, Msg: "cannot read: " + errors.Unwrap(err).Error()}
+		msg := "无法读取: " + errors.Unwrap(err).Error()
+		if errors.Is(err, fs.ErrNotExist) {
+			msg = "文件不存在"
+		}
+		return Plan{}, &PlanError{Where: path, Msg: msg}
 	}
 	return ParsePlan(path, data)
 }
@@ -151,7 +160,7 @@ func ParsePlan(name string, data []byte) (Plan, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&pf); err != nil {
-		return Plan{}, &PlanError{Where: name, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+		return Plan{}, &PlanError{Where: name, Msg: yamlMessage(err)}
 	}
 	by, err := ParseBy(pf.By)
 	if err != nil {
@@ -162,19 +171,19 @@ func ParsePlan(name string, data []byte) (Plan, error) {
 	if n.Kind != yaml.MappingNode || len(n.Content) == 0 {
 		line := ""
 		if n.Line > 0 {
-			line = fmt.Sprintf(": line %d", n.Line)
+			line = fmt.Sprintf(": 第%d行", n.Line)
 		}
-		return Plan{}, &PlanError{Where: name + line, Msg: "strata must map each stratum to its quota, e.g. strata: {市级政府: all, 市级部门: 89, 县(区)部门及镇(街道): 15%}"}
+		return Plan{}, &PlanError{Where: name + line, Msg: "strata 应把每个分层对应到抽取数量，如 strata: {市级政府: all, 市级部门: 89, 县(区)部门及镇(街道): 15%}"}
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		where := fmt.Sprintf("%s: line %d", name, k.Line)
+		where := fmt.Sprintf("%s: 第%d行", name, k.Line)
 		if v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
-			return Plan{}, &PlanError{Where: where, Msg: fmt.Sprintf("stratum %s: want all, a number or a percentage", k.Value)}
+			return Plan{}, &PlanError{Where: where, Msg: fmt.Sprintf("分层 %s: 应为 all、数量或百分比", k.Value)}
 		}
 		q, err := ParseQuota(v.Value)
 		if err != nil {
-			return Plan{}, &PlanError{Where: where, Msg: fmt.Sprintf("stratum %s: %v", k.Value, err)}
+			return Plan{}, &PlanError{Where: where, Msg: fmt.Sprintf("分层 %s: %v", k.Value, err)}
 		}
 		p.Strata = append(p.Strata, Stratum{Name: strings.TrimSpace(k.Value), Quota: q, where: where})
 	}
@@ -191,11 +200,30 @@ func ParseStratumFlag(s string) (Stratum, error) {
 	}
 	name = strings.TrimSpace(name)
 	if !ok || name == "" {
-		return Stratum{}, &PlanError{Where: where, Msg: "want NAME=QUOTA, e.g. 市级部门=89, 县(区)部门及镇(街道)=15% or 市级政府=all"}
+		return Stratum{}, &PlanError{Where: where, Msg: "应为 NAME=QUOTA（分层=数量），如 市级部门=89、县(区)部门及镇(街道)=15% 或 市级政府=all"}
 	}
 	q, err := ParseQuota(spec)
 	if err != nil {
 		return Stratum{}, &PlanError{Where: where, Msg: err.Error()}
 	}
 	return Stratum{Name: name, Quota: q, where: where}, nil
+}
+
+// unknownPlanKey matches yaml.v3's KnownFields complaint, "line 2: field strats not found in
+// type sample.planFile", which names a Go type the user never wrote.
+var unknownPlanKey = regexp.MustCompile(`line (\d+): field (.+) not found in type \S+`)
+
+// yamlMessage words a YAML error of a plan file for the user: an unknown key says which keys a
+// plan has; other errors keep yaml's own description after the line number.
+func yamlMessage(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if m := unknownPlanKey.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("第%s行: 未知项 %s（抽样方案只有 by 和 strata 两项）", m[1], m[2])
+	}
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if n, tail, ok := strings.Cut(rest, ": "); ok {
+			return "第" + n + "行: " + tail
+		}
+	}
+	return msg
 }

@@ -82,6 +82,9 @@ func Draw(path string, plan Plan, seed uint64, opt Options) (*Sample, error) {
 		return nil, err
 	}
 	picked, results, notices, err := Select(reg.Accounts, plan, seed, opt.Levels)
+	if errors.Is(err, errNoRegions) {
+		return nil, noRegionError(path, opt.Load.Sheet, reg)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +105,7 @@ func Draw(path string, plan Plan, seed uint64, opt Options) (*Sample, error) {
 	}
 	if len(s.Rows) != len(picked) {
 		// The file changed between the two reads.
-		return nil, fmt.Errorf("%s: changed while it was being read; run the sample again", path)
+		return nil, fmt.Errorf("%s: 读取期间文件被修改，请重新抽样", path)
 	}
 	return s, nil
 }
@@ -111,7 +114,7 @@ func Draw(path string, plan Plan, seed uint64, opt Options) (*Sample, error) {
 // the per-stratum record in the plan's fixed order, and notices.
 func Select(accounts []audit.Account, plan Plan, seed uint64, levels *audit.LevelResolver) ([]audit.Account, []StratumResult, []string, error) {
 	if len(plan.Strata) == 0 {
-		return nil, nil, nil, &PlanError{Msg: "no strata: give --plan FILE or at least one --stratum NAME=QUOTA"}
+		return nil, nil, nil, &PlanError{Msg: "没有分层：请用 --plan FILE 给出抽样方案，或至少给一个 --stratum NAME=QUOTA"}
 	}
 	by := plan.By
 	if by == "" {
@@ -158,10 +161,10 @@ func Select(accounts []audit.Account, plan Plan, seed uint64, levels *audit.Leve
 	for _, st := range plan.Strata {
 		name, err := g.canonical(st.Name, known)
 		if err != nil {
-			return nil, nil, nil, &PlanError{Where: st.where, Msg: err.Error()}
+			return nil, nil, nil, &PlanError{Where: st.where, Msg: err.Error(), err: err}
 		}
 		if prev, dup := byName[name]; dup {
-			return nil, nil, nil, &PlanError{Where: st.where, Msg: fmt.Sprintf("stratum %s is listed twice (%s and %s)", name, prev.Name, st.Name)}
+			return nil, nil, nil, &PlanError{Where: st.where, Msg: fmt.Sprintf("分层 %s 重复列出（%s 和 %s）", name, prev.Name, st.Name)}
 		}
 		byName[name] = planned{st, name}
 	}
@@ -184,7 +187,7 @@ func Select(accounts []audit.Account, plan Plan, seed uint64, levels *audit.Leve
 
 	var picked []audit.Account
 	var results []StratumResult
-	var over []string
+	var refused []string
 	for _, name := range order {
 		st, ok := byName[name]
 		if !ok {
@@ -192,15 +195,20 @@ func Select(accounts []audit.Account, plan Plan, seed uint64, levels *audit.Leve
 		}
 		cands := groups[name]
 		k := st.Quota.count(len(cands))
-		if k > len(cands) {
-			over = append(over, fmt.Sprintf("stratum %s asks for %d accounts but only %d are available", name, k, len(cands)))
+		switch {
+		case len(cands) == 0:
+			// An empty stratum would give a sample that silently lacks a part of the plan.
+			refused = append(refused, fmt.Sprintf("分层 %s 没有可抽取的账号", name))
+			continue
+		case k > len(cands):
+			refused = append(refused, fmt.Sprintf("分层 %s 要求抽取 %d 个账号，但只有 %d 个可抽", name, k, len(cands)))
 			continue
 		}
 		picked = append(picked, draw(cands, k, streamSeed(seed, by, name))...)
 		results = append(results, StratumResult{Name: name, Requested: st.Quota.Text, Available: len(cands), Drawn: k})
 	}
-	if len(over) > 0 {
-		return nil, nil, nil, &PlanError{Msg: strings.Join(over, "; ") + " (closed and pending-closure accounts are never drawn)"}
+	if len(refused) > 0 {
+		return nil, nil, nil, &PlanError{Msg: strings.Join(refused, "；") + "（已注销、注销中的账号不参与抽样）"}
 	}
 	slices.SortFunc(picked, func(a, b audit.Account) int { return a.Row - b.Row })
 
@@ -268,19 +276,22 @@ func (g grouper) canonical(name string, known map[string]string) (string, error)
 		if l, ok := audit.CanonicalLevel(name); ok {
 			return l, nil
 		}
-		return "", fmt.Errorf("unknown stratum %q: by level the strata are %s", name, strings.Join(audit.CanonicalLevels, ", "))
+		return "", fmt.Errorf("未知分层 %q：按层级抽样的分层是 %s", name, strings.Join(audit.CanonicalLevels, "、"))
 	case ByPlatform:
 		p := platforms.Platform(strings.ToLower(strings.TrimSpace(name)))
 		if !slices.Contains(knownPlatforms, p) {
 			var ok bool
 			if p, ok = audit.ParseType(name); !ok {
-				return "", fmt.Errorf("unknown stratum %q: by platform the strata are canonical platform names (%s) or account-type labels (微信公众号, 新浪微博, …)", name, joinPlatforms())
+				return "", fmt.Errorf("未知分层 %q：按平台抽样的分层是平台代码（%s）或账号类型（微信公众号、新浪微博等）", name, joinPlatforms())
 			}
 		}
 		return string(p), nil
 	}
 	if r, ok := known[g.norm(name)]; ok {
 		return r, nil
+	}
+	if len(known) == 0 {
+		return "", errNoRegions
 	}
 	regions := make([]string, 0, len(known))
 	for _, r := range known {
@@ -290,8 +301,12 @@ func (g grouper) canonical(name string, known map[string]string) (string, error)
 	if len(regions) > 12 {
 		regions = append(regions[:12], "…")
 	}
-	return "", fmt.Errorf("unknown stratum %q: no registry account has this 所属地区 (the registry has %s)", name, strings.Join(regions, ", "))
+	return "", fmt.Errorf("未知分层 %q：信息报送系统导出中没有账号的所属地区是它（已有的地区：%s）", name, strings.Join(regions, "、"))
 }
+
+// errNoRegions is a by-region plan on a registry where no account has a 所属地区: Draw adds the
+// columns the file does have, so the user can see whether the column is missing or misnamed.
+var errNoRegions = errors.New("按所属地区抽样，但信息报送系统导出中没有任何账号填写了所属地区")
 
 var knownPlatforms = []platforms.Platform{
 	platforms.WeChat, platforms.Weibo, platforms.Tieba, platforms.Douyin, platforms.Toutiao, platforms.Kuaishou,
@@ -333,6 +348,31 @@ func uniform(src *rand.PCG, n uint64) uint64 {
 			return v % n
 		}
 	}
+}
+
+// noRegionError says that no account has a 所属地区 and which columns the registry does have,
+// so a user whose region sits under another header can add it (registry.columns.region).
+func noRegionError(path, sheetName string, reg *audit.Registry) error {
+	firstRow := 0
+	if len(reg.Accounts) > 0 {
+		firstRow = reg.Accounts[0].Row
+	}
+	header, _, err := rawRows(path, sheetName, firstRow, nil)
+	if err != nil {
+		return err
+	}
+	var cols []string
+	for _, h := range header {
+		if h = strings.TrimSpace(h); h != "" {
+			cols = append(cols, h)
+		}
+	}
+	msg := errNoRegions.Error() + "。"
+	if len(cols) > 0 {
+		msg += "该表的列为：" + strings.Join(cols, "、") + "。"
+	}
+	msg += "若地区写在其中某一列，请用配置 registry.columns.region 添加该列的表头"
+	return &PlanError{Where: filepath.Base(path), Msg: msg}
 }
 
 func fileSHA256(path string) (string, error) {

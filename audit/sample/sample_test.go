@@ -247,7 +247,7 @@ func TestOverAskingNamesStratum(t *testing.T) {
 	if !errors.As(err, &pe) {
 		t.Fatalf("err = %v, want *PlanError", err)
 	}
-	for _, w := range []string{"市级政府", "3", "only 2"} {
+	for _, w := range []string{"市级政府", "3", "只有 2 个"} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("%q lacks %q", err, w)
 		}
@@ -271,11 +271,16 @@ func TestUnknownStrata(t *testing.T) {
 		{Row: 3, Name: "汉台发布", Type: "微信公众号", Platform: "wechat", Owner: "汉台区人民政府", Region: "汉台区", Lifecycle: audit.Active},
 	}
 	cases := []struct{ plan, want string }{
-		{"strata: {省级部门: 1}", `unknown stratum "省级部门"`},
-		{"by: region\nstrata: {南郑区: 1}", `unknown stratum "南郑区"`},
-		{"by: platform\nstrata: {facebook: 1}", `unknown stratum "facebook"`},
-		{"strata: {县区政府: 1, 县(区)政府: 1}", "listed twice"},
-		{"by: platform\nstrata: {douyin: 1}", "only 0 are available"},
+		{"strata: {省级部门: 1}", `未知分层 "省级部门"`},
+		{"by: region\nstrata: {南郑区: 1}", `未知分层 "南郑区"`},
+		{"by: region\nstrata: {南郑区: 1}", "汉中市、汉台区"},
+		{"by: platform\nstrata: {facebook: 1}", `未知分层 "facebook"`},
+		{"strata: {县区政府: 1, 县(区)政府: 1}", "重复列出"},
+		// A stratum with nothing to draw is refused, whatever its quota: an empty part of a
+		// sample must not pass for a drawn one.
+		{"by: platform\nstrata: {douyin: 1}", "分层 douyin 没有可抽取的账号"},
+		{"by: platform\nstrata: {新浪微博: 1, douyin: all}", "分层 douyin 没有可抽取的账号"},
+		{"strata: {市级政府: all, 县(区)政府: 15%}", "分层 市级政府 没有可抽取的账号"},
 	}
 	for _, c := range cases {
 		_, _, _, err := Select(accts, mustPlan(t, c.plan), 1, nil)
@@ -289,8 +294,8 @@ func TestUnknownStrata(t *testing.T) {
 	if err != nil || len(picked) != 2 {
 		t.Errorf("by region: %v %v", picked, err)
 	}
-	picked, res, _, err := Select(accts, mustPlan(t, "by: platform\nstrata: {新浪微博: 1, wechat: all, douyin: all}"), 1, nil)
-	if err != nil || len(picked) != 2 || len(res) != 3 || res[2].Name != "douyin" || res[2].Drawn != 0 {
+	picked, res, _, err := Select(accts, mustPlan(t, "by: platform\nstrata: {新浪微博: 1, wechat: all}"), 1, nil)
+	if err != nil || len(picked) != 2 || len(res) != 2 || res[0].Name != "weibo" || res[1].Drawn != 1 {
 		t.Errorf("by platform: %v %+v %v", picked, res, err)
 	}
 }
@@ -298,11 +303,12 @@ func TestUnknownStrata(t *testing.T) {
 func TestParsePlanErrors(t *testing.T) {
 	cases := []struct{ yaml, want string }{
 		{"by: level\nstrats: {市级政府: all}", "strats"},
-		{"by: county\nstrata: {市级政府: all}", "want level, region or platform"},
-		{"strata: {市级政府: lots}", "line 1"},
-		{"by: level\nstrata:\n  市级政府: all\n  市级部门:\n", "line 4"},
-		{"strata: []", "strata must map"},
-		{"by: level", "strata must map"},
+		{"by: level\nstrats: {市级政府: all}", "未知项 strats"},
+		{"by: county\nstrata: {市级政府: all}", "应为 level（层级）、region（所属地区）或 platform（平台）"},
+		{"strata: {市级政府: lots}", "第1行"},
+		{"by: level\nstrata:\n  市级政府: all\n  市级部门:\n", "第4行"},
+		{"strata: []", "strata 应把每个分层对应到抽取数量"},
+		{"by: level", "strata 应把每个分层对应到抽取数量"},
 	}
 	for _, c := range cases {
 		_, err := ParsePlan("plan.yaml", []byte(c.yaml))
@@ -483,3 +489,70 @@ func trimTrailingEmpty(cells []string) []string {
 
 // pinnedRows are the rows seed 42 draws in TestDrawIsPinned.
 var pinnedRows = []int{37, 77, 79, 99, 101, 116, 141, 148, 166, 196}
+
+// TestSampleCSVDefusesFormulas: a registry cell is someone else's text; the sample CSV must not
+// hand Excel a formula (issue "Hostile files": =cmd|' /C calc'!A0 was written raw).
+func TestSampleCSVDefusesFormulas(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "reg.csv")
+	rows := [][]string{{"账号名称", "账号类型", "开设主体", "层级", "运行状态"},
+		{"=cmd|' /C calc'!A0", "新浪微博", "汉中市公安局", "市级部门", "正常运行"},
+		{"@SUM(1+1)", "新浪微博", "-2+3+cmd|' /C calc'!A0", "市级部门", "正常运行"},
+		{"汉中发布", "微信公众号", "汉中市人民政府办公室", "市级政府", "正常运行"},
+	}
+	if err := sheettest.WriteCSV(path, rows, "utf-8"); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Draw(path, mustPlan(t, "strata: {市级部门: all}"), 1, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := s.WriteCSV(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if !strings.HasPrefix(out, "\ufeff") || !strings.Contains(out, "\r\n") {
+		t.Errorf("sample CSV lacks the BOM or CRLF line ends")
+	}
+	cr := csv.NewReader(strings.NewReader(strings.TrimPrefix(out, "\ufeff")))
+	cr.FieldsPerRecord = -1 // the "# plan:" record is one cell
+	recs, err := cr.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs[2:] {
+		for _, c := range r {
+			if c != "" && strings.ContainsRune("=+-@", rune(c[0])) {
+				t.Errorf("cell %q would run as a formula", c)
+			}
+		}
+	}
+	if !strings.Contains(out, `'=cmd|' /C calc'!A0`) || !strings.Contains(out, "'@SUM(1+1)") || !strings.Contains(out, "'-2+3+cmd") {
+		t.Errorf("formula cells not marked as text:\n%s", out)
+	}
+}
+
+// TestByRegionWithoutRegionColumn: the message says what is missing and which columns the
+// registry has, instead of "(the registry has )".
+func TestByRegionWithoutRegionColumn(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "reg.csv")
+	rows := [][]string{{"序号", "账号名称", "账号类型", "开设主体", "运行状态", "区域"},
+		{"1", "汉中公安", "新浪微博", "汉中市公安局", "正常运行", "汉中市"},
+	}
+	if err := sheettest.WriteCSV(path, rows, "utf-8"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Draw(path, mustPlan(t, "by: region\nstrata: {汉中市: all}"), 1, Options{})
+	var pe *PlanError
+	if !errors.As(err, &pe) {
+		t.Fatalf("err = %v, want a plan error", err)
+	}
+	for _, w := range []string{"reg.csv", "没有任何账号填写了所属地区", "序号、账号名称、账号类型、开设主体、运行状态、区域", "registry.columns.region"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("%q lacks %q", err, w)
+		}
+	}
+	if strings.Contains(err.Error(), "has )") || strings.Contains(err.Error(), "（已有的地区：）") {
+		t.Errorf("empty list in %q", err)
+	}
+}

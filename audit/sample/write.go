@@ -2,7 +2,6 @@ package sample
 
 import (
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +9,8 @@ import (
 
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/width"
+
+	"github.com/nmaudit/nmaudit/audit/report"
 )
 
 // The words the sample files print, in one place.
@@ -65,14 +66,14 @@ func (s *Sample) PlanJSON() string {
 	return string(bytes.TrimSpace(b.Bytes()))
 }
 
-// WriteCSV writes the sample as UTF-8 CSV with a BOM and CRLF line ends (what Excel writes and
-// opens without asking): the "# plan: {…}" record, the registry's header, the drawn rows.
+// WriteCSV writes the sample through report.CSVWriter, like every nmaudit CSV (UTF-8 with a BOM,
+// CRLF line ends, cells defused against formula injection — a registry cell is someone else's
+// text): the "# plan: {…}" record, the registry's header, the drawn rows.
 func (s *Sample) WriteCSV(w io.Writer) error {
-	if _, err := io.WriteString(w, "\ufeff"); err != nil {
+	cw, err := report.NewCSVWriter(w)
+	if err != nil {
 		return err
 	}
-	cw := csv.NewWriter(w)
-	cw.UseCRLF = true
 	if err := cw.Write([]string{CSVPlanPrefix + s.PlanJSON()}); err != nil {
 		return err
 	}
@@ -84,8 +85,7 @@ func (s *Sample) WriteCSV(w io.Writer) error {
 			return err
 		}
 	}
-	cw.Flush()
-	return cw.Error()
+	return cw.Flush()
 }
 
 // WriteXLSX writes the workbook: sheet 抽样名单 (the registry's header and the drawn rows, every

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"time"
 
@@ -112,9 +111,7 @@ func runCheck(cmd *cobra.Command, s *streams, cfg *config.Config, opts *checkOpt
 	if err != nil {
 		return err
 	}
-	for _, n := range res.Notices {
-		fmt.Fprintln(s.Err, "注意:", n)
-	}
+	printNotices(s.Err, res.Notices)
 	return opts.report.write(s.Out, func(w io.Writer) error {
 		return h.render(w, opts.report.Format, res, reportOptions(cfg))
 	})

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -14,8 +15,9 @@ import (
 	"github.com/nmaudit/nmaudit/audit/sheet/sheettest"
 )
 
-// fixedNow is the clock every CLI test runs with.
-func fixedNow() time.Time { return time.Date(2022, 8, 25, 9, 0, 0, 0, time.UTC) }
+// fixedNow is the clock every CLI test runs with: after every check time the tests use
+// (2022-08-22 … 2022-11-22), since a check time later than now is refused.
+func fixedNow() time.Time { return time.Date(2022, 11, 25, 9, 0, 0, 0, time.UTC) }
 
 // run executes nmaudit with args in dir and returns exit status, stdout and stderr.
 func run(t *testing.T, dir string, args ...string) (int, string, string) {
@@ -302,6 +304,213 @@ func TestReconcileCommand(t *testing.T) {
 	for _, f := range []string{"table", "md", "csv"} {
 		if code, out, _ := run(t, "", "reconcile", "--registry", reg, "--accounts", list, "--format", f); code != 0 || !strings.Contains(out, "汉中发布") {
 			t.Errorf("%s: exit %d", f, code)
+		}
+	}
+}
+
+func TestVersionPrintsBuildInfo(t *testing.T) {
+	bi := &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Path: "github.com/nmaudit/nmaudit", Version: "(devel)"},
+		Settings: []debug.BuildSetting{
+			{Key: "GOOS", Value: "linux"}, {Key: "GOARCH", Value: "amd64"},
+			{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: "9278c5e1f2ab3c4d5e6f708192a3b4c5d6e7f809"},
+			{Key: "vcs.time", Value: "2026-12-01T10:22:33Z"}, {Key: "vcs.modified", Value: "true"},
+		}}
+	got := formatVersion("v0.4.0-3-g9278c5e-dirty", bi)
+	want := "nmaudit v0.4.0-3-g9278c5e-dirty\n" +
+		"源码版本: 9278c5e1f2ab3c4d5e6f708192a3b4c5d6e7f809（提交时间 2026-12-01T10:22:33Z，含未提交的修改）\n" +
+		"Go 版本: go1.26.8 linux/amd64\n"
+	if got != want {
+		t.Errorf("stamped build:\n%s\nwant:\n%s", got, want)
+	}
+	// go install without the Makefile: the toolchain's module version, no revision recorded.
+	bi = &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "v0.0.0-20261201102233-9278c5e1f2ab"}}
+	got = formatVersion("dev", bi)
+	if !strings.HasPrefix(got, "nmaudit v0.0.0-20261201102233-9278c5e1f2ab\n") || !strings.Contains(got, "源码版本: 未记录") || !strings.Contains(got, "Go 版本: go1.26.8\n") {
+		t.Errorf("go install build:\n%s", got)
+	}
+	if got := formatVersion("dev", nil); got != "nmaudit dev\n源码版本: 未记录（在源码目录中用 make build 构建可记录）\n" {
+		t.Errorf("no build info:\n%q", got)
+	}
+	// The command and the root flag print the same text, on stdout, exit 0.
+	code, out, errOut := run(t, "", "version")
+	code2, out2, _ := run(t, "", "--version")
+	if code != 0 || code2 != 0 || out != out2 || !strings.HasPrefix(out, "nmaudit ") || !strings.Contains(out, "Go 版本: go1.") || errOut != "" {
+		t.Errorf("version: %d %q / --version: %d %q", code, out, code2, out2)
+	}
+}
+
+// TestMainHelpIsChinese: cobra's own headings, the help and completion commands and the -h
+// flag are Chinese, and inherited by every command.
+func TestMainHelpIsChinese(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"help"}, {"check", "--help"}, {"help", "sample"}, {"config", "init", "-h"},
+		{"completion", "--help"}, {"completion", "bash", "--help"}, {"runs", "--help"}} {
+		code, out, errOut := run(t, "", args...)
+		if code != 0 {
+			t.Errorf("%v: exit %d %s", args, code, errOut)
+		}
+		for _, en := range []string{"Usage:", "Flags:", "Global Flags:", "Available Commands:", "help for ", "(default ", "[flags]",
+			"Use \"", "Generate the autocompletion", "Help about any command"} {
+			if strings.Contains(out, en) {
+				t.Errorf("%v: help still says %q:\n%s", args, en, out)
+			}
+		}
+		if !strings.Contains(out, "用法:") {
+			t.Errorf("%v: no 用法: heading:\n%s", args, out)
+		}
+	}
+	_, out, _ := run(t, "", "--help")
+	for _, w := range []string{"命令:", "选项:", "显示任一命令的帮助", "生成命令行自动补全脚本", "-v, --version"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("root help lacks %q:\n%s", w, out)
+		}
+	}
+	_, out, _ = run(t, "", "sample", "--help")
+	if !strings.Contains(out, "全局选项:") || !strings.Contains(out, "--seed N") || !strings.Contains(out, "-o, --output FILE") {
+		t.Errorf("sample help:\n%s", out)
+	}
+	_, out, _ = run(t, "", "check", "--help")
+	if !strings.Contains(out, "（默认 14d）") || !strings.Contains(out, "xlsx 格式必须指定") {
+		t.Errorf("check help lacks the Chinese default or the -o note:\n%s", out)
+	}
+	// A command that cannot write xlsx does not offer it on -o.
+	_, out, _ = run(t, "", "runs", "--help")
+	if strings.Contains(out, "xlsx 格式必须指定") {
+		t.Errorf("runs -o help mentions xlsx:\n%s", out)
+	}
+}
+
+func TestMainCobraErrorsAreChinese(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"chek"}, `未知命令 "chek"（是否为 check？）`},
+		{[]string{"check", "--nosuchflag"}, "未知选项 --nosuchflag"},
+		{[]string{"check", "-Z"}, "未知选项 -Z"},
+		{[]string{"check", "--concurrency", "many"}, `--concurrency 的值 "many" 无效：应为整数`},
+		{[]string{"check", "--registry"}, "选项 --registry 需要一个值"},
+		{[]string{"version", "extra"}, `不接受参数（多余的 "extra"）`},
+		{[]string{"help", "nosuch"}, "没有“nosuch”这个命令"},
+	}
+	for _, c := range cases {
+		code, out, errOut := run(t, "", c.args...)
+		if code != 2 || out != "" || !strings.Contains(errOut, c.want) || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+			t.Errorf("%v: exit %d, stderr %q, want one line with %q", c.args, code, errOut, c.want)
+		}
+	}
+}
+
+// TestConfigTyposWarn: unknown keys in the config file are named on stderr with the nearest
+// known key (issue 11 item 5), and the run goes on.
+func TestConfigTyposWarn(t *testing.T) {
+	dir := t.TempDir()
+	xlsx, _, obs := seedDistrict(t, dir)
+	os.WriteFile(filepath.Join(dir, "nmaudit.yaml"), []byte("windw: 10d\nplatforms:\n  weibo:\n    cokie: SUB=x\n"), 0o600)
+	code, out, errOut := run(t, dir, "check", "--registry", xlsx, "--observations", obs, "--offline", "--at", "2022-08-22", "--format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, w := range []string{"注意: nmaudit.yaml: 未知设置 windw（是否为 window？）\n",
+		"注意: nmaudit.yaml: 未知设置 platforms.weibo.cokie（是否为 platforms.weibo.cookie？）\n"} {
+		if !strings.Contains(errOut, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, errOut)
+		}
+	}
+	if !strings.Contains(out, `"window": "14d"`) {
+		t.Errorf("the misspelt window must not apply")
+	}
+}
+
+// TestConfigBadValueNamesSource: --window 3x is the flag's fault, not nmaudit.yaml's; a bad
+// value from the environment names the variable (issue 11 item 6).
+func TestConfigBadValueNamesSource(t *testing.T) {
+	dir := t.TempDir()
+	xlsx, _, _ := seedDistrict(t, dir)
+	os.WriteFile(filepath.Join(dir, "nmaudit.yaml"), []byte("window: 10d\nconcurrency: 2\n"), 0o600)
+	cases := []struct {
+		env  string
+		args []string
+		want string
+	}{
+		{"", []string{"--window", "3x"}, `nmaudit: --window: "3x" 不是有效的时长`},
+		{"", []string{"--concurrency", "0"}, "nmaudit: --concurrency: 必须至少为 1"},
+		{"3x", nil, `nmaudit: 环境变量 NMAUDIT_WINDOW: "3x" 不是有效的时长`},
+		{"", []string{"--window", "0d"}, `nmaudit: --window: "0d"：时长不能为零`},
+		{"", []string{"--window", "-3d"}, `nmaudit: --window: "-3d"：时长不能为负数`},
+		{"", []string{"--window", "400d"}, `nmaudit: --window: "400d"：时长不能超过一年`},
+	}
+	for _, c := range cases {
+		t.Setenv("NMAUDIT_WINDOW", c.env)
+		args := append([]string{"check", "--registry", xlsx, "--offline", "--at", "2022-08-22"}, c.args...)
+		code, out, errOut := run(t, dir, args...)
+		if code != 2 || out != "" || !strings.HasPrefix(errOut, c.want) || strings.Contains(errOut, "nmaudit.yaml") {
+			t.Errorf("%v (env %q): exit %d, stderr %q, want it to start %q", c.args, c.env, code, errOut, c.want)
+		}
+	}
+	t.Setenv("NMAUDIT_WINDOW", "")
+	os.WriteFile(filepath.Join(dir, "nmaudit.yaml"), []byte("window: 3x\n"), 0o600)
+	if code, _, errOut := run(t, dir, "check", "--registry", xlsx, "--offline", "--at", "2022-08-22"); code != 2 ||
+		!strings.HasPrefix(errOut, `nmaudit: nmaudit.yaml: window: "3x"`) {
+		t.Errorf("file value: exit %d %q", code, errOut)
+	}
+}
+
+// TestMainRefusesFutureCheckTime: --at later than now made almost every account 不合格
+// (issue 10 item 9); a few minutes of clock skew are allowed.
+func TestMainRefusesFutureCheckTime(t *testing.T) {
+	dir := t.TempDir()
+	xlsx, _, obs := seedDistrict(t, dir)
+	now := fixedNow().In(time.FixedZone("CST", 8*3600))
+	for _, at := range []string{"2030-08-22", now.Add(10 * time.Minute).Format("2006-01-02 15:04")} {
+		code, out, errOut := run(t, "", "check", "--registry", xlsx, "--observations", obs, "--offline", "--at", at)
+		if code != 2 || out != "" || !strings.Contains(errOut, "晚于当前时间") || !strings.Contains(errOut, "--at "+at) {
+			t.Errorf("--at %s: exit %d, stderr %q", at, code, errOut)
+		}
+	}
+	skew := now.Add(3 * time.Minute).Format("2006-01-02 15:04")
+	if code, _, errOut := run(t, "", "check", "--registry", xlsx, "--observations", obs, "--offline", "--at", skew, "--format", "json"); code != 0 {
+		t.Errorf("--at %s (within the clock-skew allowance): exit %d %s", skew, code, errOut)
+	}
+}
+
+func TestConfigInitIsPrivateAndAtomic(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "elsewhere.txt")
+	os.WriteFile(victim, []byte("keep"), 0o644)
+	os.Symlink(victim, filepath.Join(dir, "nmaudit.yaml"))
+	if code, _, errOut := run(t, dir, "config", "init"); code != 2 || !strings.Contains(errOut, "已存在") {
+		t.Errorf("init over a symlink without --force: exit %d %s", code, errOut)
+	}
+	if code, _, errOut := run(t, dir, "config", "init", "--force"); code != 0 || !strings.Contains(errOut, "已写出 nmaudit.yaml") {
+		t.Fatalf("init --force: exit %d %s", code, errOut)
+	}
+	if data, _ := os.ReadFile(victim); string(data) != "keep" {
+		t.Errorf("config init wrote through the symlink")
+	}
+	info, _ := os.Lstat(filepath.Join(dir, "nmaudit.yaml"))
+	if !info.Mode().IsRegular() || info.Mode().Perm() != 0o600 {
+		t.Errorf("nmaudit.yaml is %v, want a regular 0600 file", info.Mode())
+	}
+}
+
+// TestMainTerminalSafety: escape sequences in registry cells reach neither stderr notices nor
+// the table and md reports (issue 10 item 12).
+func TestMainTerminalSafety(t *testing.T) {
+	dir := t.TempDir()
+	reg := filepath.Join(dir, "reg.csv")
+	sheettest.WriteCSV(reg, [][]string{{"账号名称", "账号类型", "开设主体", "运行状态"},
+		{"汉中\x1b[2J\x1b]0;pwned\x07发布", "快手\x1b[31m极速版", "汉中市人民政府", "正常运行"},
+		{"汉中公安", "新浪微博", "汉中市公安局\x1b[5m", "正常运行"}}, "utf-8")
+	for _, format := range []string{"table", "md"} {
+		code, out, errOut := run(t, "", "check", "--registry", reg, "--offline", "--at", "2022-08-22", "--format", format)
+		if code != 0 {
+			t.Fatalf("exit %d %s", code, errOut)
+		}
+		if strings.ContainsAny(out+errOut, "\x1b\x07") || strings.Contains(out+errOut, "pwned") {
+			t.Errorf("%s: escape sequences reached the terminal:\nstdout %q\nstderr %q", format, out, errOut)
+		}
+		if !strings.Contains(out, "汉中发布") || !strings.Contains(out, "快手极速版") || !strings.Contains(errOut, "快手") {
+			t.Errorf("%s: readable text lost:\nstdout %q\nstderr %q", format, out, errOut)
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"io"
 	"os"
 	"strings"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/nmaudit/nmaudit/audit"
 	"github.com/nmaudit/nmaudit/audit/report"
-	"github.com/nmaudit/nmaudit/config"
 )
 
 // reportCmdOptions are `nmaudit report`'s flags.
@@ -26,24 +24,21 @@ func newReportCmd(s *streams) *cobra.Command {
 	opts := &reportCmdOptions{}
 	cmd := &cobra.Command{
 		Use:   "report (--from-json RUN.json | RUN) [--format md|html|xlsx] [-o FILE]",
-		Short: "Write the inspection document (检查情况报告) of a check",
-		Long: `report turns a check into the document an inspection office files: the 总体情况 paragraph in
-the wording of the published notices, 存在问题 grouped by problem (unit, “account” and type),
-breakdowns by level, platform and unit, 预警 and 待核查 accounts for follow-up, and the 附件
-unqualified list. Formats: md (to stdout without -o), html (one self-contained file with
-pass-rate charts, opens offline) and xlsx.
+		Short: "生成检查情况报告（总体情况、存在问题、分类统计、附件不合格名单）",
+		Long: `report 把一次检查写成检查情况报告：按通报措辞写的总体情况，按问题归类的存在问题（单位“账号”
+类型），分层级、分平台、分单位统计，需跟进的预警和待核查账号，以及附件不合格名单。格式：md（不给
+-o 时写到标准输出）、html（单个文件，含合格率图表，离线可打开）和 xlsx。
 
-The check comes from its JSON (nmaudit check --format json > run.json; "-" reads stdin) or
-from the history database (RUN, an id from nmaudit runs).
+检查结果来自 check 的 JSON 输出（nmaudit check --format json > run.json；"-" 表示从标准输入读），
+或来自检查记录数据库（RUN，即 nmaudit runs 列出的编号）。
 
---kind says which round it was: sample (抽查: "此次检查抽查全市政务新媒体166个，其中，…") or
-selfcheck (every registry account: "…正在申请办理注销的15个；合格的464个，不合格的10个").
-The default, auto, takes a check that covered every registry account (no --accounts list) as a
-self-check and anything else as a sample.
+--kind 说明是哪种检查：sample（抽查：“此次检查抽查全市政务新媒体166个，其中，…”）或 selfcheck
+（自查，检查全部登记账号：“…正在申请办理注销的15个；合格的464个，不合格的10个”）。默认 auto：
+检查了全部登记账号（未用 --accounts）的视为自查，否则视为抽查。
 
-Levels are printed as config report.level_labels says (default 市级政府, 县区政府, 市级部门,
-县区镇（街道办）及县级部门); accounts without a level value get one from their owner's name
-(config levels.overrides for exceptions). Rates use report.rate_decimals (default 1).`,
+层级按配置 report.level_labels 的叫法印出（默认 市级政府、县区政府、市级部门、县区镇（街道办）及
+县级部门）；与其他报告一样，没有层级的账号按开设主体名称判断层级（例外用配置 levels.overrides
+指定）。比例的小数位数取配置 report.rate_decimals（默认 1）。`,
 		Example: `  nmaudit check --registry reg.xlsx --accounts 抽查名单.xlsx --at 2022-08-22 --format json -o run.json
   nmaudit report --from-json run.json                       # Markdown on the terminal
   nmaudit report --from-json run.json --format html -o 检查情况报告.html
@@ -60,9 +55,9 @@ Levels are printed as config report.level_labels says (default 市级政府, 县
 			}
 			switch {
 			case len(args) == 1 && opts.FromJSON != "":
-				return usageErrorf("give either --from-json FILE or a RUN id, not both")
+				return usageErrorf("--from-json FILE 与 RUN 编号只能二选一，不能同时给出")
 			case len(args) == 0 && opts.FromJSON == "":
-				return usageErrorf("which check? give --from-json RUN.json (the output of check --format json) or a RUN id")
+				return usageErrorf("请指明哪次检查：--from-json RUN.json（check --format json 的输出）或一个 RUN 编号")
 			}
 			cfg, err := loadConfig(cmd, nil)
 			if err != nil {
@@ -77,24 +72,20 @@ Levels are printed as config report.level_labels says (default 市级政府, 县
 			if err != nil {
 				return err
 			}
-			levels, err := audit.NewLevelResolver(cfg.Levels.Overrides) // validated with the config
-			if err != nil {
-				return &config.Error{File: cfg.File, Key: "levels.overrides", Msg: err.Error()}
-			}
 			iopt := report.InspectionOptions{Options: reportOptions(cfg), Kind: kind, Area: opts.Area,
-				Title: opts.Title, LevelLabels: cfg.Report.LevelLabels, Levels: levels}
+				Title: opts.Title, LevelLabels: cfg.Report.LevelLabels}
 			return opts.report.write(s.Out, func(w io.Writer) error {
 				return report.Inspection(w, opts.report.Format, res, iopt)
 			})
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.FromJSON, "from-json", "", `the check's JSON report (nmaudit check --format json); "-" reads stdin`)
-	f.StringVar(&opts.Kind, "kind", "auto", "which round: sample (抽查), selfcheck (自查, every registry account) or auto")
-	f.StringVar(&opts.Area, "area", "全市", "how the document names the checked area: 全市, 全区, 全县…")
-	f.StringVar(&opts.Title, "title", "", "document title (default: 2022年第三季度政务新媒体抽查情况报告, from the check time)")
-	f.StringVar(&opts.report.Format, "format", "md", "document format: "+strings.Join(report.InspectionFormats, ", "))
-	f.StringVarP(&opts.report.Output, "output", "o", "", "write the document to FILE (required for xlsx; md goes to stdout without it)")
+	f.StringVar(&opts.FromJSON, "from-json", "", "检查的 JSON 报告 `RUN.json`（nmaudit check --format json 的输出）；\"-\" 表示从标准输入读")
+	f.StringVar(&opts.Kind, "kind", "auto", "检查类型 `KIND`: sample（抽查）、selfcheck（自查，检查全部登记账号）或 auto")
+	f.StringVar(&opts.Area, "area", "全市", "报告中对检查范围的称呼 `AREA`: 全市、全区、全县等")
+	f.StringVar(&opts.Title, "title", "", "报告标题 `TITLE`（默认按监测时间点生成，如 2022年第三季度政务新媒体抽查情况报告）")
+	f.StringVar(&opts.report.Format, "format", "md", "报告格式: "+strings.Join(report.InspectionFormats, ", "))
+	f.StringVarP(&opts.report.Output, "output", "o", "", "把报告写入文件 `FILE`（md 不给时写到标准输出；xlsx 必须指定）")
 	return cmd
 }
 
@@ -105,7 +96,7 @@ func parseKind(s string) (report.Kind, error) {
 	case string(report.KindSample), string(report.KindSelfCheck):
 		return report.Kind(k), nil
 	}
-	return "", usageErrorf("--kind %q: want sample, selfcheck or auto", s)
+	return "", usageErrorf("--kind %q 无效：应为 sample（抽查）、selfcheck（自查）或 auto", s)
 }
 
 // readRunJSON reads a check's JSON report from a file or stdin; a file that is not one is bad
@@ -120,7 +111,7 @@ func readRunJSON(s *streams, path string) (*audit.Result, error) {
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, usageErrorf("--from-json %s: %v", path, unwrapPathError(err))
+		return nil, usageErrorf("--from-json %s: %s", path, osErrorText(err))
 	}
 	defer f.Close()
 	res, err := report.ReadCheckJSON(f, path)
@@ -128,12 +119,4 @@ func readRunJSON(s *streams, path string) (*audit.Result, error) {
 		return nil, &usageError{err}
 	}
 	return res, nil
-}
-
-func unwrapPathError(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }

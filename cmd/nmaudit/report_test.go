@@ -77,13 +77,13 @@ func TestReportUsageErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"report"}, "--from-json"},
-		{[]string{"report", "--from-json", js, "20220825-170000-3f9a"}, "not both"},
+		{[]string{"report", "--from-json", js, "20220825-170000-3f9a"}, "只能二选一"},
 		{[]string{"report", "--from-json", js, "--format", "pdf"}, "pdf"},
 		{[]string{"report", "--from-json", js, "--format", "xlsx"}, "-o FILE.xlsx"},
 		{[]string{"report", "--from-json", js, "--kind", "quarterly"}, "--kind"},
 		{[]string{"report", "--from-json", filepath.Join(dir, "missing.json")}, "missing.json"},
-		{[]string{"report", "--from-json", notJSON}, "table.txt: not a check JSON report"},
-		{[]string{"report", "--from-json", edited}, "summary.qualified: is 470"},
+		{[]string{"report", "--from-json", notJSON}, "table.txt: 不是 check 的 JSON 报告"},
+		{[]string{"report", "--from-json", edited}, "summary.qualified: 为 470"},
 		{[]string{"report", "--from-json", js, "--config", badCfg}, "report.level_labels"},
 	}
 	for _, c := range cases {

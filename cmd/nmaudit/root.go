@@ -13,6 +13,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/nmaudit/nmaudit/audit/report"
+	"github.com/nmaudit/nmaudit/audit/sample"
 	"github.com/nmaudit/nmaudit/audit/sheet"
 	"github.com/nmaudit/nmaudit/config"
 )
@@ -39,8 +41,27 @@ type streams struct {
 
 func defaultStreams() *streams {
 	ctx, _ := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	return &streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
+	var out io.Writer = os.Stdout
+	if term.IsTerminal(int(os.Stdout.Fd())) {
+		out = terminalOut{os.Stdout}
+	}
+	return &streams{In: os.Stdin, Out: out, Err: os.Stderr,
 		ErrIsTerminal: term.IsTerminal(int(os.Stderr.Fd())), Now: time.Now, Context: ctx}
+}
+
+// terminalOut is stdout when it is a terminal: it tells the table renderer how wide the
+// terminal is (report.TerminalWidth), so long 原因 cells wrap inside their column instead of
+// breaking the table. Redirected to a file or a pipe, stdout is the bare *os.File and rows stay
+// on one line.
+type terminalOut struct{ *os.File }
+
+// TerminalWidth is the terminal's current width, 0 when it cannot be read.
+func (t terminalOut) TerminalWidth() int {
+	w, _, err := term.GetSize(int(t.Fd()))
+	if err != nil {
+		return 0
+	}
+	return w
 }
 
 // usageError marks bad usage or bad input: exit status 2.
@@ -58,10 +79,11 @@ func exitCode(err error) int {
 	var ue *usageError
 	var se *sheet.Error
 	var ce *config.Error
+	var pe *sample.PlanError
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.As(err, &ue), errors.As(err, &se), errors.As(err, &ce):
+	case errors.As(err, &ue), errors.As(err, &se), errors.As(err, &ce), errors.As(err, &pe):
 		return exitUsage
 	}
 	return exitFail
@@ -83,49 +105,49 @@ func Main(args []string, s *streams) int {
 		return exitOK
 	}
 	if errors.Is(err, context.Canceled) {
-		fmt.Fprintln(s.Err, "nmaudit: interrupted; no report was written")
+		fmt.Fprintln(s.Err, "nmaudit: 已中断，未写出报告")
 		return exitFail
 	}
-	fmt.Fprintln(s.Err, "nmaudit:", err)
+	// Errors quote file names and cells, which may hold escape sequences: SafeText.
+	fmt.Fprintln(s.Err, "nmaudit:", report.SafeText(cobraMessage(err)))
 	if !started {
 		return exitUsage
 	}
 	return exitCode(err)
 }
 
+// printNotices prints notices on w, one "注意: …" line each, terminal-safe: a notice quotes
+// registry cells (account names, unknown type labels), which must not reach the terminal as
+// escape sequences. Every command prints its notices through this.
+func printNotices(w io.Writer, notices []string) {
+	for _, n := range notices {
+		fmt.Fprintln(w, "注意:", report.SafeText(n))
+	}
+}
+
 func newRootCmd(s *streams) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "nmaudit",
-		Short: "Audit government new-media accounts (政务新媒体) for the quarterly inspection",
-		Long: `nmaudit reads the national registry export (全国政务新媒体信息报送系统), leaves out closed
-accounts, fetches each account's latest post time from its platform, classifies every account
-(合格 / 不合格 / 注销中 / 待核查) and prints the reports inspection offices file.`,
+		Short: "政务新媒体检查工具：按季度抽查和自查规则检查账号更新情况",
+		Long: `nmaudit 读取全国政务新媒体信息报送系统的导出表，排除已注销账号，从各平台取得每个账号的最近
+更新时间，按检查规则逐个认定（合格 / 不合格 / 注销中 / 待核查），输出检查报告、不合格名单和检查
+情况报告。报告写到标准输出或 -o 指定的文件，进度和提示写到标准错误。
+
+退出状态：0 运行完成（无论检查结果如何），1 运行失败，2 用法或输入有误。`,
+		Version:       versionString(buildInfo()),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.PersistentFlags().String("config", "", "config file (default ./nmaudit.yaml, then $XDG_CONFIG_HOME/nmaudit/config.yaml)")
-	root.PersistentFlags().String("db", "", "history database (default config store.path, then $XDG_DATA_HOME/nmaudit/nmaudit.db)")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	root.PersistentFlags().String("config", "", "配置文件 `FILE`（默认 ./nmaudit.yaml，其次 $XDG_CONFIG_HOME/nmaudit/config.yaml）")
+	root.PersistentFlags().String("db", "", "检查记录数据库 `FILE`（默认取配置 store.path，其次 $XDG_DATA_HOME/nmaudit/nmaudit.db）")
 	root.AddCommand(newCheckCmd(s), newReconcileCmd(s), newConfigCmd(s), newVersionCmd(s), newSampleCmd(s), newReportCmd(s))
 	root.AddCommand(newRunsCmd(s), newShowCmd(s), newRecheckCmd(s), newDiffCmd(s), newLedgerCmd(s))
-	// Unknown subcommands and bad arguments are usage errors too.
-	for _, c := range root.Commands() {
-		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
-	}
+	localizeCobra(root)
 	return root
 }
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
-
-func newVersionCmd(s *streams) *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print nmaudit's version",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := fmt.Fprintln(s.Out, "nmaudit", version)
-			return err
-		},
-	}
+// cobraMessage is err's message, with cobra's and pflag's own English messages (an unknown
+// flag, a missing argument) said in Chinese.
+func cobraMessage(err error) string {
+	return translateCobra(err.Error())
 }

@@ -196,14 +196,15 @@ func TestSampleUsageErrors(t *testing.T) {
 		want []string
 	}{
 		{[]string{"--plan", plan, "--seed", "1"}, []string{"-o FILE.xlsx"}},
+		{[]string{"--plan", plan, "--seed", "1"}, []string{"必须用 -o FILE.xlsx 或 -o FILE.csv"}},
 		{[]string{"--plan", plan, "-o", out}, []string{"--seed"}},
 		{[]string{"--plan", plan, "--seed", "-4", "-o", out}, []string{"--seed"}},
 		{[]string{"--plan", plan, "--seed", "1", "-o", filepath.Join(dir, "s.pdf")}, []string{"-o FILE.xlsx"}},
 		{[]string{"--seed", "1", "-o", out}, []string{"--plan"}},
-		{[]string{"--plan", plan, "--stratum", "市级政府=1", "--seed", "1", "-o", out}, []string{"not both"}},
-		{[]string{"--plan", badPlan, "--seed", "1", "-o", out}, []string{"bad.yaml: line 4", "市级部门"}},
-		{[]string{"--stratum", "市级政府=3000", "--seed", "1", "-o", out}, []string{"市级政府", "3000", "only", "available"}},
-		{[]string{"--stratum", "省级部门=1", "--seed", "1", "-o", out}, []string{`unknown stratum "省级部门"`}},
+		{[]string{"--plan", plan, "--stratum", "市级政府=1", "--seed", "1", "-o", out}, []string{"只能二选一"}},
+		{[]string{"--plan", badPlan, "--seed", "1", "-o", out}, []string{"bad.yaml: 第4行", "市级部门"}},
+		{[]string{"--stratum", "市级政府=3000", "--seed", "1", "-o", out}, []string{"市级政府", "3000", "可抽"}},
+		{[]string{"--stratum", "省级部门=1", "--seed", "1", "-o", out}, []string{`未知分层 "省级部门"`}},
 		{[]string{"--stratum", "市级部门", "--seed", "1", "-o", out}, []string{"NAME=QUOTA"}},
 		{[]string{"--by", "county", "--stratum", "x=1", "--seed", "1", "-o", out}, []string{"--by"}},
 	}
@@ -244,8 +245,18 @@ func TestSampleInfersLevelsWithOverrides(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "s.csv")
+	// The only 县(区)部门及镇(街道) account is pending closure: that stratum has nothing to draw,
+	// which is refused, naming it, rather than giving a sample without it.
 	code, _, errOut := run(t, "", "sample", "--registry", reg, "--seed", "1", "-o", out,
 		"--stratum", "县区政府=all", "--stratum", "市级部门=all", "--stratum", "县(区)部门及镇(街道)=all")
+	if code != 2 || !strings.Contains(errOut, "分层 县(区)部门及镇(街道) 没有可抽取的账号") {
+		t.Errorf("empty stratum: exit %d %s", code, errOut)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("a refused sample was written")
+	}
+	code, _, errOut = run(t, "", "sample", "--registry", reg, "--seed", "1", "-o", out,
+		"--stratum", "县区政府=all", "--stratum", "市级部门=all")
 	if code != 0 {
 		t.Fatal(errOut)
 	}
@@ -270,5 +281,40 @@ func TestSampleInfersLevelsWithOverrides(t *testing.T) {
 	code, _, errOut = run(t, "", "sample", "--config", cfg, "--registry", reg, "--seed", "1", "-o", out, "--stratum", "县区政府=all")
 	if code != 2 || !strings.Contains(errOut, "levels.overrides") || !strings.Contains(errOut, "开发区") {
 		t.Errorf("bad override: exit %d %s", code, errOut)
+	}
+}
+
+// TestSampleByRegionWithoutColumn: a by-region sample of a registry with no 所属地区 names what
+// is missing and the columns there are (issue 11 item 12, "(the registry has )").
+func TestSampleByRegionWithoutColumn(t *testing.T) {
+	dir := t.TempDir()
+	reg := filepath.Join(dir, "reg.csv")
+	sheettest.WriteCSV(reg, [][]string{{"序号", "账号名称", "账号类型", "开设主体", "运行状态"},
+		{"1", "汉中公安", "新浪微博", "汉中市公安局", "正常运行"}}, "gb18030")
+	code, _, errOut := run(t, "", "sample", "--registry", reg, "--by", "region", "--stratum", "汉中市=1", "--seed", "1", "-o", filepath.Join(dir, "s.csv"))
+	if code != 2 || !strings.Contains(errOut, "没有任何账号填写了所属地区") || !strings.Contains(errOut, "序号、账号名称、账号类型、开设主体、运行状态") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+}
+
+// TestSampleCSVIsEscapedAndNoticesAreSafe: a hostile registry cell is defused in the sample CSV
+// (issue 10 item 12) and reaches stderr without its escape sequences.
+func TestSampleCSVIsEscapedAndNoticesAreSafe(t *testing.T) {
+	dir := t.TempDir()
+	reg := filepath.Join(dir, "reg.csv")
+	sheettest.WriteCSV(reg, [][]string{{"账号名称", "账号类型", "开设主体", "运行状态"},
+		{"=cmd|' /C calc'!A0", "新浪微博", "汉中市公安局", "正常运行"},
+		{"合作社发布", "新浪微博", "某某\x1b[2J\x1b]0;x\x07合作社", "正常运行"}}, "utf-8")
+	out := filepath.Join(dir, "s.csv")
+	code, _, errOut := run(t, "", "sample", "--registry", reg, "--stratum", "市级部门=all", "--seed", "1", "-o", out)
+	if code != 0 {
+		t.Fatalf("exit %d %s", code, errOut)
+	}
+	data, _ := os.ReadFile(out)
+	if !bytes.Contains(data, []byte(`'=cmd|' /C calc'!A0`)) || bytes.Contains(data, []byte("\r\n=cmd")) {
+		t.Errorf("formula cell not defused:\n%s", data)
+	}
+	if strings.ContainsAny(errOut, "\x1b\x07") || !strings.Contains(errOut, "某某合作社") {
+		t.Errorf("the notice must name the unit without its escape sequences: %q", errOut)
 	}
 }
