@@ -37,7 +37,7 @@ func fetchers(t *testing.T, s *platformsim.Sim, notice func(string)) map[platfor
 		t.Fatal(err)
 	}
 	mc := wechat.DefaultConfig()
-	mc.MPBaseURL, mc.APIBaseURL = s.URL, s.URL
+	mc.MPBaseURL, mc.APIBaseURL, mc.ArticleBaseURL = s.URL, s.URL, s.URL
 	mc.MPToken, mc.MPCookie = "608398971", "slave_sid=simsession"
 	mp, err := wechat.New(mc, deps())
 	if err != nil {
@@ -103,5 +103,39 @@ func TestAdaptersSeeTheWeChatClosure(t *testing.T) {
 	// The route was asked only by the first three accounts (1 + retries each).
 	if got := s.Stats()[platformsim.WeChatMP].Requests; got > 3*(1+1)+10 {
 		t.Errorf("%d requests to the 公众平台 after the closure", got)
+	}
+}
+
+// Article pages answer when the lists are closed: the newest send's link proves its time, and
+// a link to another account's article is named as such.
+func TestArticleLinksThroughTheWeChatAdapter(t *testing.T) {
+	s := platformsim.Start(platformsim.Options{Seed: 13, Accounts: 12, WeChatClosed: true})
+	defer s.Close()
+	f := fetchers(t, s, nil)
+	lc := f[platforms.WeChat].(platforms.LinkChecker)
+	var wechats []platformsim.Account
+	for _, a := range s.Accounts() {
+		if a.Platform == platforms.WeChat {
+			wechats = append(wechats, a)
+		}
+	}
+	for i, a := range wechats {
+		links := s.ArticleLinks(a)
+		if len(links) == 0 {
+			t.Fatalf("%s: no article links", a.Name)
+		}
+		l, err := platforms.ParseLink(links[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		proof, err := lc.CheckLink(context.Background(), a.Target(), l, platformsim.DefaultCheckTime)
+		if err != nil || !proof.Post.Time.Equal(a.Latest) {
+			t.Errorf("%s: %+v, %v; want %v", a.Name, proof, err, a.Latest)
+		}
+		other := wechats[(i+1)%len(wechats)]
+		_, err = lc.CheckLink(context.Background(), other.Target(), l, platformsim.DefaultCheckTime)
+		if !errors.Is(err, platforms.ErrWrongAccount) {
+			t.Errorf("%s's link checked against %s: %v", a.Name, other.Name, err)
+		}
 	}
 }

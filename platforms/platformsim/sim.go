@@ -200,6 +200,8 @@ func Start(opts Options) *Sim {
 	mux.Handle("/c/f/frs/page", s.platform(Tieba, tiebaClientRejected, s.tiebaForum))
 	mux.Handle("/cgi-bin/searchbiz", s.platform(WeChatMP, wechatRejected, s.wechatSearch))
 	mux.Handle("/cgi-bin/appmsgpublish", s.platform(WeChatMP, wechatRejected, s.wechatPublished))
+	mux.Handle("/s/", http.HandlerFunc(s.wechatArticle))
+	mux.Handle("/s", http.HandlerFunc(s.wechatArticle))
 	s.srv = httptest.NewServer(mux)
 	s.URL = s.srv.URL
 	return s

@@ -99,7 +99,7 @@ func (s *Sim) wechatPublished(w http.ResponseWriter, r *http.Request) {
 			list = append(list, map[string]any{"publish_type": 101, "publish_info": ""})
 			continue
 		}
-		msgid := 2247000000 + e.p.id%100000000
+		msgid := msgID(*e.p)
 		sent := e.p.at.Unix()
 		created := e.p.at.Add(-time.Duration(1+msgid%48) * time.Hour).Unix()
 		link := "http://mp.weixin.qq.com/s?__biz=" + a.ID + "&mid=" + strconv.FormatInt(msgid, 10) + "&idx=1&sn=sim#rd"
