@@ -42,6 +42,10 @@ type Check struct {
 	Concurrency int
 	// Progress, when set, is called after each account is decided (from one goroutine at a time).
 	Progress func(done, total int)
+	// Started, when set, is called with the scope's accounts once they are known and before any
+	// is decided (a history store records the run then, and a resumed run checks its saved
+	// verdicts against them, without building the scope a second time); an error stops the run.
+	Started func(accounts []*Account) error
 	// Decided, when set, returns a verdict already reached for the account (a resumed run); the
 	// account is then not fetched again.
 	Decided func(a Account) (Verdict, bool)
@@ -55,6 +59,11 @@ type Check struct {
 // account's verdict.
 func (c *Check) Run(ctx context.Context) (*Result, error) {
 	scope := BuildScope(c.Registry, c.Targets, c.TargetFile)
+	if c.Started != nil {
+		if err := c.Started(scope.Accounts); err != nil {
+			return nil, err
+		}
+	}
 	res := &Result{CheckTime: c.Params.CheckTime, Window: c.Params.Window, Notices: scope.Notices,
 		Unregistered: scope.Unregistered, Duplicates: scope.Duplicates}
 	res.Summary.RegistryRows = scope.RegistryRows

@@ -26,14 +26,11 @@
 package sample
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -89,7 +86,7 @@ func Draw(path string, plan Plan, seed uint64, opt Options) (*Sample, error) {
 		return nil, err
 	}
 	s := &Sample{Seed: seed, RegistryFile: filepath.Base(path), By: plan.By, Strata: results, Notices: notices}
-	if s.RegistrySHA256, err = fileSHA256(path); err != nil {
+	if s.RegistrySHA256, err = audit.FileSHA256(path); err != nil {
 		return nil, err
 	}
 	rows := make(map[int]bool, len(picked))
@@ -100,7 +97,7 @@ func Draw(path string, plan Plan, seed uint64, opt Options) (*Sample, error) {
 	if len(reg.Accounts) > 0 {
 		firstRow = reg.Accounts[0].Row
 	}
-	if s.Header, s.Rows, err = rawRows(path, opt.Load.Sheet, firstRow, rows); err != nil {
+	if s.Header, s.Rows, err = rawRows(path, reg.Sheet, firstRow, rows); err != nil {
 		return nil, err
 	}
 	if len(s.Rows) != len(picked) {
@@ -373,19 +370,6 @@ func noRegionError(path, sheetName string, reg *audit.Registry) error {
 	}
 	msg += "若地区写在其中某一列，请用配置 registry.columns.region 添加该列的表头"
 	return &PlanError{Where: filepath.Base(path), Msg: msg}
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("%s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // rawRows reads the registry's header row (the last non-blank row above the first account row,

@@ -63,6 +63,8 @@ type Run struct {
 	Planned         int // accounts in scope when the run started
 
 	Summary audit.Summary // valid when Finished
+
+	seq int64 // the store's key for the run (its order of creation)
 }
 
 // Location is the run's time zone (Asia/Shanghai when the stored name is unknown here).
@@ -77,20 +79,20 @@ func (r *Run) Location() *time.Location {
 func (r *Run) Params() (audit.Params, error) {
 	w, err := audit.ParseWindow(r.Window)
 	if err != nil {
-		return audit.Params{}, fmt.Errorf("run %s: stored window: %w", r.ID, err)
+		return audit.Params{}, fmt.Errorf("运行 %s：记录的更新窗口：%w", r.ID, err)
 	}
 	p, err := audit.ParsePendingPolicy(r.Pending)
 	if err != nil {
-		return audit.Params{}, fmt.Errorf("run %s: stored policy: %w", r.ID, err)
+		return audit.Params{}, fmt.Errorf("运行 %s：记录的注销中账号规则：%w", r.ID, err)
 	}
 	return audit.Params{CheckTime: r.CheckTime.In(r.Location()), Window: w, Pending: p, WarnAfter: r.WarnAfter}, nil
 }
 
 // ErrNotFound is returned (wrapped) when no run matches an id.
-var ErrNotFound = errors.New("no such run")
+var ErrNotFound = errors.New("没有这个运行")
 
 // ErrAmbiguous is returned (wrapped) when an id prefix matches several runs.
-var ErrAmbiguous = errors.New("ambiguous run id")
+var ErrAmbiguous = errors.New("运行编号不唯一")
 
 // NewID makes a run id: the start time in the inspection's zone and four random hex digits,
 // 20220825-170000-3f9a. Ids sort by start time and read as a date.
@@ -100,18 +102,23 @@ func NewID(started time.Time, loc *time.Location) string {
 	return started.In(loc).Format("20060102-150405") + "-" + hex.EncodeToString(b[:])
 }
 
-const timeLayout = time.RFC3339Nano
+// Times are written in UTC with a fixed number of fraction digits, so they compare as text;
+// RFC 3339 reads them back, and the readers move them into the inspection's zone.
+const (
+	timeLayout  = "2006-01-02T15:04:05.000000000Z07:00"
+	parseLayout = time.RFC3339Nano
+)
 
-func formatTime(t time.Time) string { return t.Format(timeLayout) }
+func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 
 func formatTimePtr(t *time.Time) any {
 	if t == nil || t.IsZero() {
 		return nil
 	}
-	return t.Format(timeLayout)
+	return formatTime(*t)
 }
 
-func parseTime(s string) (time.Time, error) { return time.Parse(timeLayout, s) }
+func parseTime(s string) (time.Time, error) { return time.Parse(parseLayout, s) }
 
 func parseTimePtr(ns sql.NullString) (*time.Time, error) {
 	if !ns.Valid || ns.String == "" {
@@ -124,6 +131,14 @@ func parseTimePtr(ns sql.NullString) (*time.Time, error) {
 	return &t, nil
 }
 
+// b2i stores a bool as the 0/1 integer the schema declares on every engine.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // CreateRun records a new, unfinished run. An empty r.ID gets a fresh NewID (retried on the
 // rare collision); StartedAt must be set.
 func (s *Store) CreateRun(ctx context.Context, r *Run) error {
@@ -131,41 +146,37 @@ func (s *Store) CreateRun(ctx context.Context, r *Run) error {
 	if r.TargetAccounts != nil {
 		b, err := json.Marshal(r.TargetAccounts)
 		if err != nil {
-			return s.fail("create run", err)
+			return s.fail(opCreateRun, err)
 		}
 		targets = string(b)
 	}
 	if r.CarriedFindings != nil {
 		b, err := json.Marshal(r.CarriedFindings)
 		if err != nil {
-			return s.fail("create run", err)
+			return s.fail(opCreateRun, err)
 		}
 		findings = string(b)
+	}
+	var parent any
+	if r.ParentID != "" {
+		parent = r.ParentID
 	}
 	fixedID := r.ID != ""
 	for attempt := 0; ; attempt++ {
 		if !fixedID {
 			r.ID = NewID(r.StartedAt, r.Location())
 		}
-		err := s.exec(ctx, "create run", func(tx *sql.Tx) error {
-			var parent any
-			if r.ParentID != "" {
-				parent = r.ParentID
-			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO runs (id, kind, parent_run_id, started_at, nmaudit_version,
-				check_time, timezone, window, pending_policy, warn_after_seconds,
-				registry_path, registry_sha256, registry_sheet, targets_path, targets_sha256, targets_json,
-				observations_path, observations_sha256, findings_path, findings_sha256, findings_json,
-				offline, replay_dir, record_dir, format, rate_decimals, planned)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				r.ID, r.Kind, parent, formatTime(r.StartedAt.UTC()), r.Version,
+		err := s.exec(ctx, opCreateRun, func(tx *sql.Tx) error {
+			return s.execTx(ctx, tx, qInsertRun,
+				r.ID, r.Kind, parent, formatTime(r.StartedAt), r.Version,
 				formatTime(r.CheckTime), r.Timezone, r.Window, r.Pending, int64(r.WarnAfter/time.Second),
 				r.Registry.Path, r.Registry.SHA256, r.Sheet, r.Targets.Path, r.Targets.SHA256, targets,
 				r.Observations.Path, r.Observations.SHA256, r.Findings.Path, r.Findings.SHA256, findings,
-				r.Offline, r.Replay, r.Record, r.Format, r.RateDecimals, r.Planned)
-			return err
+				b2i(r.Offline), r.Replay, r.Record, r.Format, r.RateDecimals, r.Planned)
 		})
-		if err != nil && !fixedID && attempt < 5 && strings.Contains(err.Error(), "UNIQUE constraint failed: runs.id") {
+		// Two runs started in the same second may draw the same id (or, on an engine with
+		// concurrent writers, the same seq): draw again.
+		if err != nil && !fixedID && attempt < 5 && strings.Contains(err.Error(), "UNIQUE") {
 			continue
 		}
 		return err
@@ -174,44 +185,36 @@ func (s *Store) CreateRun(ctx context.Context, r *Run) error {
 
 // MarkResumed notes that a run is being resumed now.
 func (s *Store) MarkResumed(ctx context.Context, id string, at time.Time) error {
-	return s.exec(ctx, "resume run", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE runs SET resumed_at = ? WHERE id = ? AND finished = 0`, formatTime(at.UTC()), id)
-		return err
+	return s.exec(ctx, opResumeRun, func(tx *sql.Tx) error {
+		return s.execTx(ctx, tx, qMarkResumed, formatTime(at), id)
 	})
 }
-
-const runColumns = `id, kind, parent_run_id, started_at, resumed_at, finished_at, finished, nmaudit_version,
-	check_time, timezone, window, pending_policy, warn_after_seconds,
-	registry_path, registry_sha256, registry_sheet, targets_path, targets_sha256, targets_json,
-	observations_path, observations_sha256, findings_path, findings_sha256, findings_json,
-	offline, replay_dir, record_dir, format, rate_decimals, planned,
-	registry_rows, closed_excluded, in_scope, pending_closure, qualified, unqualified, needs_review, unqualified_rate`
-
-type scanner interface{ Scan(dest ...any) error }
 
 func scanRun(sc scanner) (*Run, error) {
 	r := &Run{}
 	var parent, resumed, finishedAt, targets, findings sql.NullString
 	var started, checkTime string
 	var warn int64
+	var finished, offline int
 	var counts [7]sql.NullInt64
 	var rate sql.NullFloat64
-	err := sc.Scan(&r.ID, &r.Kind, &parent, &started, &resumed, &finishedAt, &r.Finished, &r.Version,
+	err := sc.Scan(&r.ID, &r.Kind, &parent, &started, &resumed, &finishedAt, &finished, &r.Version,
 		&checkTime, &r.Timezone, &r.Window, &r.Pending, &warn,
 		&r.Registry.Path, &r.Registry.SHA256, &r.Sheet, &r.Targets.Path, &r.Targets.SHA256, &targets,
 		&r.Observations.Path, &r.Observations.SHA256, &r.Findings.Path, &r.Findings.SHA256, &findings,
-		&r.Offline, &r.Replay, &r.Record, &r.Format, &r.RateDecimals, &r.Planned,
-		&counts[0], &counts[1], &counts[2], &counts[3], &counts[4], &counts[5], &counts[6], &rate)
+		&offline, &r.Replay, &r.Record, &r.Format, &r.RateDecimals, &r.Planned,
+		&counts[0], &counts[1], &counts[2], &counts[3], &counts[4], &counts[5], &counts[6], &rate, &r.seq)
 	if err != nil {
 		return nil, err
 	}
+	r.Finished, r.Offline = finished != 0, offline != 0
 	r.ParentID = parent.String
 	r.WarnAfter = time.Duration(warn) * time.Second
 	if r.StartedAt, err = parseTime(started); err != nil {
-		return nil, fmt.Errorf("run %s: started_at: %w", r.ID, err)
+		return nil, fmt.Errorf("运行 %s：started_at：%w", r.ID, err)
 	}
 	if r.CheckTime, err = parseTime(checkTime); err != nil {
-		return nil, fmt.Errorf("run %s: check_time: %w", r.ID, err)
+		return nil, fmt.Errorf("运行 %s：check_time：%w", r.ID, err)
 	}
 	r.CheckTime = r.CheckTime.In(r.Location())
 	if r.ResumedAt, err = parseTimePtr(resumed); err != nil {
@@ -222,12 +225,12 @@ func scanRun(sc scanner) (*Run, error) {
 	}
 	if targets.Valid {
 		if err := json.Unmarshal([]byte(targets.String), &r.TargetAccounts); err != nil {
-			return nil, fmt.Errorf("run %s: targets: %w", r.ID, err)
+			return nil, fmt.Errorf("运行 %s：复核账号：%w", r.ID, err)
 		}
 	}
 	if findings.Valid {
 		if err := json.Unmarshal([]byte(findings.String), &r.CarriedFindings); err != nil {
-			return nil, fmt.Errorf("run %s: findings: %w", r.ID, err)
+			return nil, fmt.Errorf("运行 %s：沿用的检查发现：%w", r.ID, err)
 		}
 	}
 	r.Summary = audit.Summary{RegistryRows: int(counts[0].Int64), ClosedExcluded: int(counts[1].Int64),
@@ -241,52 +244,48 @@ func scanRun(sc scanner) (*Run, error) {
 func (s *Store) Run(ctx context.Context, id string) (*Run, error) {
 	id = strings.TrimSpace(id)
 	if id == "" {
-		return nil, fmt.Errorf("run id is empty: %w", ErrNotFound)
+		return nil, fmt.Errorf("运行编号为空：%w", ErrNotFound)
 	}
-	r, err := scanRun(s.db.QueryRowContext(ctx, "SELECT "+runColumns+" FROM runs WHERE id = ?", id))
+	r, err := scanRun(s.queryRow(ctx, qRunByID, id))
 	if err == nil {
 		return r, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
-		return nil, s.fail("read run", err)
-	}
-	rows, err := s.db.QueryContext(ctx, "SELECT id FROM runs WHERE substr(id, 1, ?) = ? ORDER BY id LIMIT 3", len(id), id)
-	if err != nil {
-		return nil, s.fail("read run", err)
+		return nil, s.fail(opReadRun, err)
 	}
 	var ids []string
-	for rows.Next() {
+	err = s.each(ctx, qRunsByPrefix, func(sc scanner) error {
 		var x string
-		if err := rows.Scan(&x); err != nil {
-			rows.Close()
-			return nil, s.fail("read run", err)
-		}
+		err := sc.Scan(&x)
 		ids = append(ids, x)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, s.fail("read run", err)
+		return err
+	}, len(id), id)
+	if err != nil {
+		return nil, s.fail(opReadRun, err)
 	}
 	switch len(ids) {
 	case 0:
-		return nil, fmt.Errorf("run %q: %w in %s", id, ErrNotFound, s.path)
+		return nil, fmt.Errorf("运行 %q：%w（%s）", id, ErrNotFound, s.path)
 	case 1:
 		return s.Run(ctx, ids[0])
 	}
-	return nil, fmt.Errorf("run %q: %w: it starts %s, %s, …", id, ErrAmbiguous, ids[0], ids[1])
+	return nil, fmt.Errorf("运行 %q：%w：以它开头的有 %s、%s 等", id, ErrAmbiguous, ids[0], ids[1])
 }
 
 // LatestUnfinished returns the newest unfinished run; ErrNotFound (wrapped) when there is none.
 func (s *Store) LatestUnfinished(ctx context.Context) (*Run, error) {
-	r, err := scanRun(s.db.QueryRowContext(ctx, "SELECT "+runColumns+" FROM runs WHERE finished = 0 ORDER BY started_at DESC, rowid DESC LIMIT 1"))
+	r, err := scanRun(s.queryRow(ctx, qLatestUnfinished))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("no unfinished run: %w in %s", ErrNotFound, s.path)
+		return nil, fmt.Errorf("%s 中%w", s.path, errNoUnfinished)
 	}
 	if err != nil {
-		return nil, s.fail("read runs", err)
+		return nil, s.fail(opReadRuns, err)
 	}
 	return r, nil
 }
+
+// errNoUnfinished is LatestUnfinished's ErrNotFound, worded for what was looked for.
+var errNoUnfinished = fmt.Errorf("没有未完成的运行：%w", ErrNotFound)
 
 // Counts are the verdicts a run has reached so far, by status.
 type Counts struct {
@@ -303,27 +302,30 @@ type RunInfo struct {
 	Counts Counts // the verdicts saved so far (all of them once finished)
 }
 
-// Runs lists every run, newest first, with the counts of the verdicts saved so far.
+// Runs lists every run, newest first, with the counts of the verdicts saved so far. A
+// finished run's counts are its summary (Finish checked every account was saved), so only
+// unfinished runs cost a count of their verdicts.
 func (s *Store) Runs(ctx context.Context) ([]RunInfo, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT "+runColumns+" FROM runs ORDER BY started_at DESC, rowid DESC")
-	if err != nil {
-		return nil, s.fail("read runs", err)
-	}
 	var out []RunInfo
-	for rows.Next() {
-		r, err := scanRun(rows)
-		if err != nil {
-			rows.Close()
-			return nil, s.fail("read runs", err)
+	err := s.each(ctx, qAllRuns, func(sc scanner) error {
+		r, err := scanRun(sc)
+		if err == nil {
+			out = append(out, RunInfo{Run: r})
 		}
-		out = append(out, RunInfo{Run: r})
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, s.fail("read runs", err)
+		return err
+	})
+	if err != nil {
+		return nil, s.fail(opReadRuns, err)
 	}
 	for i := range out {
-		c, err := s.Counts(ctx, out[i].ID)
+		r := out[i].Run
+		if r.Finished {
+			sm := r.Summary
+			out[i].Counts = Counts{Decided: sm.InScope, PendingClosure: sm.PendingClosure, Qualified: sm.Qualified,
+				Unqualified: sm.Unqualified, NeedsReview: sm.NeedsReview}
+			continue
+		}
+		c, err := s.Counts(ctx, r.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -335,16 +337,11 @@ func (s *Store) Runs(ctx context.Context) ([]RunInfo, error) {
 // Counts counts a run's saved verdicts by status.
 func (s *Store) Counts(ctx context.Context, runID string) (Counts, error) {
 	var c Counts
-	rows, err := s.db.QueryContext(ctx, "SELECT status, count(*) FROM verdicts WHERE run_id = ? GROUP BY status", runID)
-	if err != nil {
-		return c, s.fail("count verdicts", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+	err := s.each(ctx, qCountByStatus, func(sc scanner) error {
 		var st string
 		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return c, s.fail("count verdicts", err)
+		if err := sc.Scan(&st, &n); err != nil {
+			return err
 		}
 		c.Decided += n
 		switch audit.Status(st) {
@@ -357,9 +354,10 @@ func (s *Store) Counts(ctx context.Context, runID string) (Counts, error) {
 		case audit.NeedsReview:
 			c.NeedsReview += n
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return c, s.fail("count verdicts", err)
+		return nil
+	}, runID)
+	if err != nil {
+		return c, s.fail(opCount, err)
 	}
 	return c, nil
 }

@@ -1,19 +1,10 @@
 package store
 
-import (
-	"context"
-	"database/sql"
-	"errors"
-	"fmt"
-)
-
-// applicationID marks the file as nmaudit's (PRAGMA application_id, "nmau"), so another
-// program's SQLite database is refused instead of being migrated into.
-const applicationID = 0x6e6d6175
-
-// migrations are the schema, in order: migrations[i] takes the database from user_version i to
-// i+1. Never edit one that has shipped; append a new one.
-var migrations = []string{
+// sqliteMigrations are the SQLite schema, in order: sqliteMigrations[i] takes the database
+// from user_version i to i+1. Never edit one that has shipped; append a new one. The tables
+// are the same for every engine (a Postgres schema would spell the same columns in its own
+// types); the queries that use them are in sql.go.
+var sqliteMigrations = []string{
 	// 1: runs, verdicts with their evidence, and the scope-level lists.
 	`
 CREATE TABLE runs (
@@ -139,122 +130,68 @@ CREATE TABLE notices (
 	PRIMARY KEY (run_id, seq)
 ) WITHOUT ROWID;
 `,
-}
 
-// SchemaVersion is the schema version this binary writes.
-func SchemaVersion() int { return len(migrations) }
+	// 2: a verdict keeps each field once, in its own column. The JSON copy of the whole
+	// verdict beside its columns, and the evidence table (one row per source, inserted one by
+	// one), go: evidence, which no query looks into, is one JSON array per verdict. runs get
+	// seq, their order of creation: "newest first" needs no engine's row id, and verdicts name
+	// their run by it, an integer key eight bytes wide instead of the twenty-byte id repeated
+	// in every row and its primary key. Verdict times are integers (microseconds since
+	// 1970-01-01 UTC): a 200,000-account run writes two of them per account, and as text they
+	// were a tenth of its bytes. Indexes no query uses go: the reads select a run's verdicts
+	// by the primary key, and a finished run's counts by status are in its runs row.
+	`
+ALTER TABLE runs ADD COLUMN seq INTEGER;
+UPDATE runs SET seq = (SELECT n FROM (SELECT id AS rid, row_number() OVER (ORDER BY started_at, rowid) AS n FROM runs) WHERE rid = runs.id);
+CREATE UNIQUE INDEX runs_by_seq ON runs (seq);
+DROP INDEX runs_by_start;
+DROP INDEX runs_by_parent;
 
-// errNewer says the database was written by a newer nmaudit.
-type errNewer struct{ have, know int }
-
-func (e errNewer) Error() string {
-	return fmt.Sprintf("database schema version %d is newer than this nmaudit knows (%d)", e.have, e.know)
-}
-
-// migrate checks the file is nmaudit's and brings its schema up to date, each step in its own
-// transaction with the version bump, so a crash mid-migration leaves the previous version.
-func (s *Store) migrate(ctx context.Context) error {
-	version, appID, tables, err := s.header(ctx)
-	if err != nil {
-		return err
-	}
-	if err := checkHeader(version, appID, tables); err != nil {
-		return s.failKind("open", err)
-	}
-	if version == len(migrations) || s.opt.ReadOnly {
-		return nil
-	}
-	for version < len(migrations) {
-		tx, err := s.db.BeginTx(ctx, nil)
-		if err != nil {
-			return s.fail("migrate", err)
-		}
-		// Another process may have migrated while this one waited for the lock.
-		var now int
-		if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&now); err != nil {
-			tx.Rollback()
-			return s.fail("migrate", err)
-		}
-		if now != version {
-			tx.Rollback()
-			version = now
-			if version > len(migrations) {
-				return s.failKind("open", errNewer{version, len(migrations)})
-			}
-			continue
-		}
-		stmts := migrations[version]
-		if version == 0 {
-			stmts += fmt.Sprintf("\nPRAGMA application_id = %d;", applicationID)
-		}
-		stmts += fmt.Sprintf("\nPRAGMA user_version = %d;", version+1)
-		if _, err := tx.ExecContext(ctx, stmts); err != nil {
-			tx.Rollback()
-			return s.fail(fmt.Sprintf("migrate to schema %d", version+1), err)
-		}
-		if err := tx.Commit(); err != nil {
-			return s.fail(fmt.Sprintf("migrate to schema %d", version+1), err)
-		}
-		version++
-	}
-	return nil
-}
-
-// header reads the schema version, the application id and the number of schema objects.
-func (s *Store) header(ctx context.Context) (version, appID, tables int, err error) {
-	err = s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version)
-	if err == nil {
-		err = s.db.QueryRowContext(ctx, "PRAGMA application_id").Scan(&appID)
-	}
-	if err == nil {
-		err = s.db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&tables)
-	}
-	if err != nil {
-		return 0, 0, 0, s.fail("open", err)
-	}
-	return version, appID, tables, nil
-}
-
-// checkHeader refuses a newer schema and a database nmaudit did not create.
-func checkHeader(version, appID, tables int) error {
-	switch {
-	case appID != 0 && appID != applicationID:
-		return errForeign
-	case version > len(migrations):
-		return errNewer{version, len(migrations)}
-	case version == 0 && tables > 0:
-		return errForeign
-	}
-	return nil
-}
-
-var errForeign = errors.New("not an nmaudit database")
-
-// failKind wraps the header errors with their kind.
-func (s *Store) failKind(op string, err error) error {
-	k := KindOther
-	var n errNewer
-	switch {
-	case errors.As(err, &n):
-		k = KindNewer
-	case errors.Is(err, errForeign):
-		k = KindForeign
-	}
-	return &Error{File: s.path, Kind: k, Op: op, Err: err}
-}
-
-// exec runs fn in one write transaction.
-func (s *Store) exec(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return s.fail(op, err)
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return s.fail(op, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return s.fail(op, err)
-	}
-	return nil
+CREATE TABLE verdicts_v2 (
+	run_seq         INTEGER NOT NULL REFERENCES runs(seq) ON DELETE CASCADE,
+	idx             INTEGER NOT NULL,               -- position in the run's scope
+	registry_row    INTEGER NOT NULL,
+	name            TEXT NOT NULL,
+	type            TEXT NOT NULL,                  -- the registry's label, as written
+	platform        TEXT NOT NULL,
+	id_kind         TEXT NOT NULL,
+	account_id      TEXT NOT NULL,                  -- the parsed id
+	raw_id          TEXT,                           -- the id cell as written; NULL when it is account_id
+	owner           TEXT NOT NULL,
+	supervisor      TEXT NOT NULL,
+	region          TEXT NOT NULL,
+	level           TEXT NOT NULL,
+	registry_status TEXT NOT NULL,
+	lifecycle       TEXT NOT NULL,
+	status          TEXT NOT NULL,                  -- qualified | unqualified | pending_closure | needs_review
+	problems        TEXT,                           -- JSON array; NULL when none
+	latest_post_at  INTEGER,                        -- µs since 1970 UTC; NULL when no post is known
+	source          TEXT NOT NULL,
+	detail          TEXT NOT NULL,
+	decided_at      INTEGER NOT NULL,               -- µs since 1970 UTC
+	evidence        TEXT,                           -- JSON array of audit.Evidence; NULL when none
+	review_code     TEXT NOT NULL,                  -- why 待核查: a platforms.Reason or the audit's own; '' otherwise
+	review_label    TEXT NOT NULL,                  -- its wording, as the detail begins
+	PRIMARY KEY (run_seq, idx)
+) WITHOUT ROWID;
+INSERT INTO verdicts_v2 (run_seq, idx, registry_row, name, type, platform, id_kind, account_id, raw_id,
+	owner, supervisor, region, level, registry_status, lifecycle, status, problems, latest_post_at,
+	source, detail, decided_at, evidence, review_code, review_label)
+SELECT r.seq, v.idx, v.registry_row, v.name, v.type, v.platform,
+	coalesce(json_extract(v.verdict, '$.IDKind'), ''),
+	coalesce(json_extract(v.verdict, '$.ID'), ''),
+	nullif(coalesce(json_extract(v.verdict, '$.RawID'), ''), coalesce(json_extract(v.verdict, '$.ID'), '')),
+	v.owner, coalesce(json_extract(v.verdict, '$.Supervisor'), ''), v.region, v.level,
+	coalesce(json_extract(v.verdict, '$.RegistryStatus'), ''), coalesce(json_extract(v.verdict, '$.Lifecycle'), ''),
+	v.status, nullif(v.problems, '[]'),
+	CAST(round(unixepoch(v.latest_post_at, 'subsec') * 1000000) AS INTEGER),
+	v.source, v.detail,
+	CAST(round(unixepoch(v.decided_at, 'subsec') * 1000000) AS INTEGER),
+	CASE json_type(v.verdict, '$.Evidence') WHEN 'array' THEN json_extract(v.verdict, '$.Evidence') END,
+	coalesce(json_extract(v.verdict, '$.Review.Code'), ''), coalesce(json_extract(v.verdict, '$.Review.Label'), '')
+FROM verdicts AS v JOIN runs AS r ON r.id = v.run_id;
+DROP TABLE evidence;
+DROP TABLE verdicts;
+ALTER TABLE verdicts_v2 RENAME TO verdicts;
+`,
 }

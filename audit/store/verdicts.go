@@ -6,106 +6,153 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/nmaudit/nmaudit/audit"
+	"github.com/nmaudit/nmaudit/platforms"
 )
 
 // ErrFinished is returned (wrapped) when a verdict or a finish is written to a finished run.
-var ErrFinished = errors.New("run is already finished")
+var ErrFinished = errors.New("运行已完成")
 
 // SaveVerdict records one account's verdict, at its position in the run's scope, with its
 // evidence, in its own transaction: once it returns, a killed run keeps it. decidedAt is when
-// the verdict was reached.
+// the verdict was reached. A check saves through a Writer instead, which batches.
 func (s *Store) SaveVerdict(ctx context.Context, runID string, index int, v audit.Verdict, decidedAt time.Time) error {
-	blob, err := json.Marshal(v)
+	return s.saveBatch(ctx, runID, []pending{{index: index, v: v, at: decidedAt}}, &encodeBuf{})
+}
+
+// encodeBuf is a writer's reusable encoding space: the statement's arguments and the bytes
+// the JSON and time columns are built in.
+type encodeBuf struct {
+	args    []any
+	scratch []byte
+}
+
+// pending is a verdict handed to the store and not yet committed.
+type pending struct {
+	index int
+	v     audit.Verdict
+	at    time.Time
+}
+
+// saveBatch writes verdicts in one transaction: all of them are kept, or none. buf holds the
+// caller's buffers, reused from batch to batch.
+func (s *Store) saveBatch(ctx context.Context, runID string, batch []pending, buf *encodeBuf) error {
+	st, err := s.prepared(ctx)
 	if err != nil {
-		return s.fail("save verdict", err)
+		return s.fail(opSaveVerdict, err)
 	}
-	problems, _ := json.Marshal(nonNil(v.Problems))
-	if err := s.prepareSave(ctx); err != nil {
-		return s.fail("save verdict", err)
-	}
-	return s.exec(ctx, "save verdict", func(tx *sql.Tx) error {
-		var finished bool
-		if err := tx.StmtContext(ctx, s.save.finished).QueryRowContext(ctx, runID).Scan(&finished); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("run %s: %w", runID, ErrNotFound)
-			}
-			return err
-		}
-		if finished {
-			return fmt.Errorf("run %s: %w", runID, ErrFinished)
-		}
-		// A resumed run may decide again an account whose verdict the killed process saved just
-		// before it died (the verdict is the same: same inputs, same rules); the new one wins.
-		if _, err := tx.StmtContext(ctx, s.save.remove).ExecContext(ctx, runID, index); err != nil {
-			return err
-		}
-		accountID := v.ID
-		if accountID == "" {
-			accountID = v.RawID
-		}
-		_, err := tx.StmtContext(ctx, s.save.verdict).ExecContext(ctx,
-			runID, index, v.Row, string(v.Platform), accountID, v.Name, v.Type, v.Owner, v.Level, v.Region,
-			string(v.Status), string(problems), formatTimePtr(v.LatestPostAt), v.Source, v.Detail,
-			formatTime(decidedAt.UTC()), string(blob))
+	return s.exec(ctx, opSaveVerdict, func(tx *sql.Tx) error {
+		seq, err := unfinishedKey(tx.StmtContext(ctx, st.finished).QueryRowContext(ctx, runID), runID)
 		if err != nil {
 			return err
 		}
-		for seq, e := range v.Evidence {
-			_, err := tx.StmtContext(ctx, s.save.evidence).ExecContext(ctx,
-				runID, index, seq, e.Source, formatTimePtr(e.PostAt), e.DayOnly, e.Pinned, e.PostID, e.Title, e.URL,
-				formatTimePtr(e.FetchedAt), e.Error, e.Row)
-			if err != nil {
+		many, one := tx.StmtContext(ctx, st.many), tx.StmtContext(ctx, st.one)
+		for len(batch) > 0 {
+			n, stmt := st.manyRows, many
+			if len(batch) < n {
+				n, stmt = 1, one
+			}
+			args := buf.args[:0]
+			for i := range batch[:n] {
+				if args, err = appendVerdict(args, seq, &batch[i], &buf.scratch); err != nil {
+					return err
+				}
+			}
+			buf.args = args
+			if _, err := stmt.ExecContext(ctx, args...); err != nil {
 				return err
 			}
+			batch = batch[n:]
 		}
 		return nil
 	})
 }
 
-// saveStmts are SaveVerdict's statements, prepared once: a check saves one verdict per
-// account, and preparing them anew each time doubled the cost of a save.
-type saveStmts struct {
-	once                                sync.Once
-	err                                 error
-	finished, remove, verdict, evidence *sql.Stmt
-}
-
-func (s *Store) prepareSave(ctx context.Context) error {
-	s.save.once.Do(func() { s.save.err = s.prepareSaveOnce(ctx) })
-	return s.save.err
-}
-
-func (s *Store) prepareSaveOnce(ctx context.Context) error {
-	for _, p := range []struct {
-		stmt **sql.Stmt
-		sql  string
-	}{
-		{&s.save.finished, "SELECT finished FROM runs WHERE id = ?"},
-		{&s.save.remove, "DELETE FROM verdicts WHERE run_id = ? AND idx = ?"},
-		{&s.save.verdict, `INSERT INTO verdicts (run_id, idx, registry_row, platform, account_id, name, type,
-			owner, level, region, status, problems, latest_post_at, source, detail, decided_at, verdict)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-		{&s.save.evidence, `INSERT INTO evidence (run_id, idx, seq, source, post_at, day_only, pinned,
-			post_id, title, url, fetched_at, error, row) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-	} {
-		st, err := s.db.PrepareContext(ctx, p.sql)
-		if err != nil {
-			return err
+// unfinishedKey scans qRunKey's row: the run's key, or why verdicts cannot be added to it.
+func unfinishedKey(row *sql.Row, runID string) (int64, error) {
+	var seq int64
+	var finished int
+	if err := row.Scan(&seq, &finished); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, fmt.Errorf("运行 %s：%w", runID, ErrNotFound)
 		}
-		*p.stmt = st
+		return 0, err
 	}
-	return nil
+	if finished != 0 {
+		return 0, fmt.Errorf("运行 %s：%w", runID, ErrFinished)
+	}
+	return seq, nil
 }
 
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
+// appendVerdict appends p's column values, in verdictColumns order. Each field is stored once:
+// the account and verdict fields in their columns, the problems and the evidence (which no
+// query looks into) as JSON arrays, NULL when empty. scratch is reused for the encoding.
+func appendVerdict(args []any, seq int64, p *pending, scratch *[]byte) ([]any, error) {
+	v := &p.v
+	var rawID, problems, latest, evidence any
+	if v.RawID != v.ID {
+		rawID = v.RawID
 	}
-	return s
+	b := (*scratch)[:0]
+	if len(v.Problems) > 0 {
+		b = appendProblems(b, v.Problems)
+		problems = string(b)
+	}
+	if v.LatestPostAt != nil && !v.LatestPostAt.IsZero() {
+		latest = v.LatestPostAt.UnixMicro()
+	}
+	if v.Evidence != nil {
+		var err error
+		if b, err = appendEvidence(b[:0], v.Evidence); err != nil {
+			return nil, err
+		}
+		evidence = string(b)
+	}
+	*scratch = b
+	return append(args, seq, int64(p.index), int64(v.Row), v.Name, v.Type, string(v.Platform), string(v.IDKind),
+		v.ID, rawID, v.Owner, v.Supervisor, v.Region, v.Level, v.RegistryStatus, string(v.Lifecycle),
+		string(v.Status), problems, latest, v.Source, v.Detail, p.at.UnixMicro(), evidence, v.Review.Code, v.Review.Label), nil
+}
+
+// scanVerdict reads one row of qVerdicts.
+func scanVerdict(sc scanner, loc *time.Location) (Decided, error) {
+	var d Decided
+	v := &d.Verdict
+	var platform, idKind, lifecycle, status string
+	var rawID, problems, evidence sql.NullString
+	var latest sql.NullInt64
+	var decidedAt int64
+	err := sc.Scan(&d.Index, &v.Row, &v.Name, &v.Type, &platform, &idKind, &v.ID, &rawID, &v.Owner,
+		&v.Supervisor, &v.Region, &v.Level, &v.RegistryStatus, &lifecycle, &status, &problems, &latest,
+		&v.Source, &v.Detail, &decidedAt, &evidence, &v.Review.Code, &v.Review.Label)
+	if err != nil {
+		return d, err
+	}
+	v.Platform, v.IDKind, v.Lifecycle, v.Status = platforms.Platform(platform), platforms.IDKind(idKind),
+		audit.Lifecycle(lifecycle), audit.Status(status)
+	v.RawID = v.ID
+	if rawID.Valid {
+		v.RawID = rawID.String
+	}
+	v.Problems = []string{}
+	if problems.Valid {
+		if err := json.Unmarshal([]byte(problems.String), &v.Problems); err != nil {
+			return d, fmt.Errorf("第 %d 个账号的问题：%w", d.Index, err)
+		}
+	}
+	if latest.Valid {
+		t := time.UnixMicro(latest.Int64).UTC()
+		v.LatestPostAt = &t
+	}
+	if evidence.Valid {
+		if v.Evidence, err = decodeEvidence(evidence.String); err != nil {
+			return d, fmt.Errorf("第 %d 个账号的证据：%w", d.Index, err)
+		}
+	}
+	inZone(v, loc)
+	return d, nil
 }
 
 // Decided is a verdict a run has saved, at its position in the run's scope.
@@ -114,28 +161,20 @@ type Decided struct {
 	Verdict audit.Verdict
 }
 
-// Verdicts returns a run's saved verdicts in scope order, their times in loc.
+// Verdicts returns a run's saved verdicts in scope order, their times in loc (as they are
+// stored, UTC, when loc is nil).
 func (s *Store) Verdicts(ctx context.Context, runID string, loc *time.Location) ([]Decided, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT idx, verdict FROM verdicts WHERE run_id = ? ORDER BY idx", runID)
-	if err != nil {
-		return nil, s.fail("read verdicts", err)
-	}
-	defer rows.Close()
 	var out []Decided
-	for rows.Next() {
-		var d Decided
-		var blob string
-		if err := rows.Scan(&d.Index, &blob); err != nil {
-			return nil, s.fail("read verdicts", err)
+	err := s.each(ctx, qVerdicts, func(sc scanner) error {
+		d, err := scanVerdict(sc, loc)
+		if err != nil {
+			return err
 		}
-		if err := json.Unmarshal([]byte(blob), &d.Verdict); err != nil {
-			return nil, s.fail("read verdicts", fmt.Errorf("run %s, account #%d: %w", runID, d.Index, err))
-		}
-		inZone(&d.Verdict, loc)
 		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.fail("read verdicts", err)
+		return nil
+	}, runID)
+	if err != nil {
+		return nil, s.fail(opReadVerdicts, fmt.Errorf("运行 %s：%w", runID, err))
 	}
 	return out, nil
 }
@@ -157,77 +196,66 @@ func inZone(v *audit.Verdict, loc *time.Location) {
 		v.Evidence[i].PostAt = at(v.Evidence[i].PostAt)
 		v.Evidence[i].FetchedAt = at(v.Evidence[i].FetchedAt)
 	}
-	if v.Problems == nil {
-		v.Problems = []string{}
-	}
 }
 
 // Finish writes the scope-level results — summary counts, unregistered rows, duplicates,
 // warnings, notices — and marks the run finished, all in one transaction, so a run is either
-// complete or unfinished, never in between. Every account of res must already be saved.
+// complete or unfinished, never in between. Every account of res must already be saved:
+// close the run's Writer first.
 func (s *Store) Finish(ctx context.Context, runID string, res *audit.Result, at time.Time) error {
-	return s.exec(ctx, "finish run", func(tx *sql.Tx) error {
-		var finished bool
-		if err := tx.QueryRowContext(ctx, "SELECT finished FROM runs WHERE id = ?", runID).Scan(&finished); err != nil {
+	return s.exec(ctx, opFinishRun, func(tx *sql.Tx) error {
+		seq, err := unfinishedKey(s.queryRowTx(ctx, tx, qRunKey, runID), runID)
+		if err != nil {
 			return err
 		}
-		if finished {
-			return fmt.Errorf("run %s: %w", runID, ErrFinished)
-		}
 		var saved int
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM verdicts WHERE run_id = ?", runID).Scan(&saved); err != nil {
+		if err := s.queryRowTx(ctx, tx, qCountVerdicts, seq).Scan(&saved); err != nil {
 			return err
 		}
 		if saved != len(res.Accounts) {
-			return fmt.Errorf("run %s: %d verdicts saved, %d accounts in the result", runID, saved, len(res.Accounts))
+			return fmt.Errorf("运行 %s：已保存 %d 个判定结果，结果中有 %d 个账号", runID, saved, len(res.Accounts))
 		}
-		for _, q := range []string{"unregistered", "duplicates", "warnings", "notices"} {
-			if _, err := tx.ExecContext(ctx, "DELETE FROM "+q+" WHERE run_id = ?", runID); err != nil {
+		for _, t := range scopeTables {
+			if err := s.execTx(ctx, tx, "DELETE FROM "+t+" WHERE run_id = ?", runID); err != nil {
 				return err
 			}
 		}
 		for i, u := range res.Unregistered {
-			if _, err := tx.ExecContext(ctx, "INSERT INTO unregistered (run_id, seq, name, type, owner, row) VALUES (?, ?, ?, ?, ?, ?)",
-				runID, i, u.Name, u.Type, u.Owner, u.Row); err != nil {
+			if err := s.execTx(ctx, tx, qInsertUnregistered, runID, i, u.Name, u.Type, u.Owner, u.Row); err != nil {
 				return err
 			}
 		}
 		for i, d := range res.Duplicates {
 			rows, _ := json.Marshal(d.Rows)
-			if _, err := tx.ExecContext(ctx, "INSERT INTO duplicates (run_id, seq, name, type, rows) VALUES (?, ?, ?, ?, ?)",
-				runID, i, d.Name, d.Type, string(rows)); err != nil {
+			if err := s.execTx(ctx, tx, qInsertDuplicate, runID, i, d.Name, d.Type, string(rows)); err != nil {
 				return err
 			}
 		}
 		for i, w := range res.Warnings {
-			if _, err := tx.ExecContext(ctx, "INSERT INTO warnings (run_id, seq, name, type, owner, latest_post_at, days_since_post) VALUES (?, ?, ?, ?, ?, ?, ?)",
-				runID, i, w.Name, w.Type, w.Owner, formatTime(w.LatestPostAt), w.DaysSincePost); err != nil {
+			if err := s.execTx(ctx, tx, qInsertWarning, runID, i, w.Name, w.Type, w.Owner, formatTime(w.LatestPostAt), w.DaysSincePost); err != nil {
 				return err
 			}
 		}
 		for i, n := range res.Notices {
-			if _, err := tx.ExecContext(ctx, "INSERT INTO notices (run_id, seq, text) VALUES (?, ?, ?)", runID, i, n); err != nil {
+			if err := s.execTx(ctx, tx, qInsertNotice, runID, i, n); err != nil {
 				return err
 			}
 		}
 		sm := res.Summary
 		// finished is set last, in the transaction that writes the summary.
-		_, err := tx.ExecContext(ctx, `UPDATE runs SET registry_rows = ?, closed_excluded = ?, in_scope = ?, pending_closure = ?,
-			qualified = ?, unqualified = ?, needs_review = ?, unqualified_rate = ?, finished_at = ?, finished = 1 WHERE id = ?`,
-			sm.RegistryRows, sm.ClosedExcluded, sm.InScope, sm.PendingClosure, sm.Qualified, sm.Unqualified,
-			sm.NeedsReview, sm.UnqualifiedRate, formatTime(at.UTC()), runID)
-		return err
+		return s.execTx(ctx, tx, qFinishRun, sm.RegistryRows, sm.ClosedExcluded, sm.InScope, sm.PendingClosure,
+			sm.Qualified, sm.Unqualified, sm.NeedsReview, sm.UnqualifiedRate, formatTime(at), runID)
 	})
 }
 
 // ErrUnfinished is returned (wrapped) by Result for a run that has not finished.
-var ErrUnfinished = errors.New("run is unfinished")
+var ErrUnfinished = errors.New("运行尚未完成")
 
 // Result rebuilds a finished run's audit.Result exactly as the check produced it, so every
 // report format renders the same as it did then.
 func (s *Store) Result(ctx context.Context, r *Run) (*audit.Result, error) {
 	if !r.Finished {
-		return nil, fmt.Errorf("run %s: %w", r.ID, ErrUnfinished)
+		return nil, fmt.Errorf("运行 %s：%w", r.ID, ErrUnfinished)
 	}
 	loc := r.Location()
 	p, err := r.Params()
@@ -235,28 +263,29 @@ func (s *Store) Result(ctx context.Context, r *Run) (*audit.Result, error) {
 		return nil, err
 	}
 	res := &audit.Result{CheckTime: p.CheckTime, Window: p.Window, Summary: r.Summary,
-		Accounts: []audit.Verdict{}, Unregistered: []audit.Unregistered{}, Duplicates: []audit.Duplicate{},
-		Warnings: []audit.Warning{}}
-	ds, err := s.Verdicts(ctx, r.ID, loc)
-	if err != nil {
-		return nil, err
-	}
-	for i, d := range ds {
-		if d.Index != i {
-			return nil, s.fail("read verdicts", fmt.Errorf("run %s: verdict #%d is missing", r.ID, i))
-		}
-		res.Accounts = append(res.Accounts, d.Verdict)
-	}
-	err = s.each(ctx, "SELECT name, type, owner, row FROM unregistered WHERE run_id = ? ORDER BY seq", r.ID, func(sc scanner) error {
-		var u audit.Unregistered
-		if err := sc.Scan(&u.Name, &u.Type, &u.Owner, &u.Row); err != nil {
+		Accounts: make([]audit.Verdict, 0, r.Summary.InScope), Unregistered: []audit.Unregistered{},
+		Duplicates: []audit.Duplicate{}, Warnings: []audit.Warning{}}
+	err = s.each(ctx, qVerdicts, func(sc scanner) error {
+		d, err := scanVerdict(sc, loc)
+		if err != nil {
 			return err
 		}
-		res.Unregistered = append(res.Unregistered, u)
+		if d.Index != len(res.Accounts) {
+			return fmt.Errorf("缺少第 %d 个账号的判定结果", len(res.Accounts))
+		}
+		res.Accounts = append(res.Accounts, d.Verdict)
 		return nil
-	})
+	}, r.ID)
 	if err == nil {
-		err = s.each(ctx, "SELECT name, type, rows FROM duplicates WHERE run_id = ? ORDER BY seq", r.ID, func(sc scanner) error {
+		err = s.each(ctx, qUnregistered, func(sc scanner) error {
+			var u audit.Unregistered
+			err := sc.Scan(&u.Name, &u.Type, &u.Owner, &u.Row)
+			res.Unregistered = append(res.Unregistered, u)
+			return err
+		}, r.ID)
+	}
+	if err == nil {
+		err = s.each(ctx, qDuplicates, func(sc scanner) error {
 			var d audit.Duplicate
 			var rows string
 			if err := sc.Scan(&d.Name, &d.Type, &rows); err != nil {
@@ -267,51 +296,31 @@ func (s *Store) Result(ctx context.Context, r *Run) (*audit.Result, error) {
 			}
 			res.Duplicates = append(res.Duplicates, d)
 			return nil
-		})
+		}, r.ID)
 	}
 	if err == nil {
-		err = s.each(ctx, "SELECT name, type, owner, latest_post_at, days_since_post FROM warnings WHERE run_id = ? ORDER BY seq", r.ID, func(sc scanner) error {
+		err = s.each(ctx, qWarnings, func(sc scanner) error {
 			var w audit.Warning
 			var at string
 			if err := sc.Scan(&w.Name, &w.Type, &w.Owner, &at, &w.DaysSincePost); err != nil {
 				return err
 			}
 			t, err := parseTime(at)
-			if err != nil {
-				return err
-			}
 			w.LatestPostAt = t.In(loc)
 			res.Warnings = append(res.Warnings, w)
-			return nil
-		})
+			return err
+		}, r.ID)
 	}
 	if err == nil {
-		err = s.each(ctx, "SELECT text FROM notices WHERE run_id = ? ORDER BY seq", r.ID, func(sc scanner) error {
+		err = s.each(ctx, qNotices, func(sc scanner) error {
 			var n string
-			if err := sc.Scan(&n); err != nil {
-				return err
-			}
+			err := sc.Scan(&n)
 			res.Notices = append(res.Notices, n)
-			return nil
-		})
+			return err
+		}, r.ID)
 	}
 	if err != nil {
-		return nil, s.fail("read run "+r.ID, err)
+		return nil, s.fail(opReadRun, fmt.Errorf("运行 %s：%w", r.ID, err))
 	}
 	return res, nil
-}
-
-// each runs query with one argument and calls fn for every row.
-func (s *Store) each(ctx context.Context, query string, arg any, fn func(scanner) error) error {
-	rows, err := s.db.QueryContext(ctx, query, arg)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
 }

@@ -1,14 +1,21 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"io"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/nmaudit/nmaudit/audit"
+	"github.com/nmaudit/nmaudit/audit/report"
 	"github.com/nmaudit/nmaudit/config"
+	"github.com/nmaudit/nmaudit/platforms"
 )
 
 // checkOptions are `nmaudit check`'s flags (design.md, the stable command-line contract).
@@ -96,41 +103,95 @@ func runCheck(cmd *cobra.Command, s *streams, cfg *config.Config, opts *checkOpt
 	if err != nil {
 		return err
 	}
-	in, err := loadCheckInputs(cfg, opts)
+	in, err := loadCheckInputs(cmd.Context(), cfg, opts)
 	if err != nil {
 		return err
 	}
 	check := &audit.Check{Params: params, Registry: in.registry, Targets: in.targets, TargetFile: opts.Accounts,
-		Observations: in.observations, Findings: in.findings, Concurrency: cfg.Concurrency}
-	done, err := attachFetching(check, s, cfg, opts.Offline, opts.Quiet, fetchOptions{Record: opts.Record, Replay: opts.Replay})
+		Observations: in.observations, ObservationsFile: opts.Observations, Findings: in.findings, Concurrency: cfg.Concurrency}
+	ctx, done, err := attachFetching(cmd.Context(), check, s, cfg, opts.Offline, opts.Quiet,
+		fetchOptions{Record: opts.Record, Replay: opts.Replay, Resume: h.resume != nil})
 	if err != nil {
 		return err
 	}
-	defer done()
-	res, err := h.check(cmd.Context(), check)
+	res, err := h.check(ctx, check)
+	done()
 	if err != nil {
-		return err
+		return runFailure(ctx, err)
 	}
 	printNotices(s.Err, res.Notices)
+	printExplanation(s.Err, res)
 	return opts.report.write(s.Out, func(w io.Writer) error {
 		return h.render(w, opts.report.Format, res, reportOptions(cfg))
 	})
 }
 
-// attachFetching wires a check's platform adapters (unless offline) and its progress bar. The
-// returned func flushes any evidence recording and finishes the bar; call it when the run ends.
-// fo's Record and Replay are taken as given; its clock, window and check time come from the
-// streams and the check.
-func attachFetching(c *audit.Check, s *streams, cfg *config.Config, offline, quiet bool, fo fetchOptions) (func(), error) {
-	var cleanup []func()
+// runFailure words a run that stopped: evidence that could not be written is the cause of the
+// cancellation, not an interrupt, and the run can be resumed.
+func runFailure(ctx context.Context, err error) error {
+	var ee *platforms.EvidenceError
+	if errors.Is(err, context.Canceled) && errors.As(context.Cause(ctx), &ee) {
+		return fmt.Errorf("%w；本次运行未完成（已判定的账号已保存），处理后可用 nmaudit check --resume 继续", ee)
+	}
+	return err
+}
+
+// printExplanation prints the 检查说明 on stderr: how many accounts each route decided, and for
+// every reason accounts are 待核查 how many and what to do about it (audit.Explain).
+func printExplanation(w io.Writer, res *audit.Result) {
+	ex := audit.Explain(res)
+	if ex.Decided == 0 && ex.Review == 0 {
+		return
+	}
+	var routes []string
+	for _, r := range ex.Routes {
+		routes = append(routes, fmt.Sprintf("%s %d", audit.SourceLabel(r.Source), r.Count))
+	}
+	fmt.Fprintln(w, "检查说明:")
+	if ex.Decided > 0 {
+		fmt.Fprintf(w, "  已判定 %d 个账号（合格或不合格）：%s\n", ex.Decided, strings.Join(routes, "、"))
+	}
+	if ex.Review == 0 {
+		fmt.Fprintln(w, "  没有待核查的账号")
+		return
+	}
+	fmt.Fprintf(w, "  待核查 %d 个账号：\n", ex.Review)
+	for _, rc := range ex.Reasons {
+		fmt.Fprintf(w, "  · %s（%s）%d 个 —— %s\n", report.SafeText(rc.Reason), report.PlatformLabel(rc.Platform), rc.Count, rc.Hint)
+	}
+}
+
+// attachFetching wires a check's platform adapters (unless offline) and its progress bar. It
+// returns the context the run must use — cancelled, with the *platforms.EvidenceError as its
+// cause, when the evidence folder cannot be written — and a func that flushes the recording and
+// finishes the bar; call it when the run ends. fo's Record, Replay and Resume are taken as
+// given; its clock, window, check time and notices come from the streams and the check.
+func attachFetching(ctx context.Context, c *audit.Check, s *streams, cfg *config.Config, offline, quiet bool, fo fetchOptions) (context.Context, func(), error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	cleanup := []func(){func() { cancel(nil) }}
 	if !offline {
-		fo.Now, fo.Window, fo.CheckTime = s.Now, c.Params.Window.D, c.Params.CheckTime
+		fo.Now, fo.Window, fo.CheckTime, fo.Workers = s.Now, c.Params.Window.D, c.Params.CheckTime, c.Concurrency
+		fo.Fail = func(err error) { cancel(err) }
+		var noticed sync.Map
+		fo.Notice = func(msg string) {
+			if _, dup := noticed.LoadOrStore(msg, true); !dup {
+				printNotices(s.Err, []string{msg})
+			}
+		}
 		fetchers, err := buildFetchers(cfg, fo)
 		if err != nil {
-			return nil, err
+			cancel(nil)
+			return nil, nil, err
 		}
-		cleanup = append(cleanup, func() { fetchers.Close() })
+		cleanup = append(cleanup, func() {
+			if err := fetchers.Close(); err != nil {
+				// Every exchange was written as it happened (a failure there stopped the run);
+				// what failed here is the table of contents, which the folder can do without.
+				printNotices(s.Err, []string{fmt.Sprintf("证据记录索引写入失败（%v），各应答文件完整，回放不受影响", err)})
+			}
+		})
 		c.Fetch = fetchers.Registry.Fetch
+		c.CheckLink = fetchers.Registry.CheckLink
 	}
 	if bar := progressBar(s, quiet); bar != nil {
 		c.Progress = func(done, total int) {
@@ -139,7 +200,7 @@ func attachFetching(c *audit.Check, s *streams, cfg *config.Config, offline, qui
 		}
 		cleanup = append(cleanup, func() { bar.Finish() })
 	}
-	return func() {
+	return ctx, func() {
 		for i := len(cleanup) - 1; i >= 0; i-- {
 			cleanup[i]()
 		}
@@ -169,13 +230,16 @@ type checkInputs struct {
 }
 
 // loadCheckInputs reads every input file; the first bad one stops with an error naming it.
-func loadCheckInputs(cfg *config.Config, opts *checkOptions) (*checkInputs, error) {
+func loadCheckInputs(ctx context.Context, cfg *config.Config, opts *checkOptions) (*checkInputs, error) {
 	in := &checkInputs{}
 	var err error
-	if in.registry, err = audit.LoadRegistry(opts.Registry, loadOptions(cfg, opts.Sheet)); err != nil {
+	ro := loadOptions(cfg, opts.Sheet)
+	ro.Context = ctx // Ctrl-C stops a long load
+	if in.registry, err = audit.LoadRegistry(opts.Registry, ro); err != nil {
 		return nil, err
 	}
-	other := audit.LoadOptions{Columns: cfg.Registry.Columns}
+	other := audit.LoadOptions{Columns: cfg.Registry.Columns, Context: ctx,
+		Notify: func(n string) { in.registry.Notices = append(in.registry.Notices, n) }}
 	if opts.Accounts != "" {
 		var notices []string
 		if in.targets, notices, err = audit.LoadTargets(opts.Accounts, other); err != nil {

@@ -94,7 +94,7 @@ func simEnv(t *testing.T, base string) {
 		t.Setenv("NMAUDIT_PLATFORMS_"+p+"_BACKOFF", "1ms")
 		t.Setenv("NMAUDIT_PLATFORMS_"+p+"_RETRIES", "1")
 	}
-	for _, k := range []string{"WEIBO_BASE_URL", "TIEBA_BASE_URL", "TIEBA_WEB_BASE_URL", "WECHAT_MP_BASE_URL", "WECHAT_API_BASE_URL"} {
+	for _, k := range []string{"WEIBO_BASE_URL", "WEIBO_VISITOR_BASE_URL", "TIEBA_BASE_URL", "TIEBA_WEB_BASE_URL", "WECHAT_MP_BASE_URL", "WECHAT_API_BASE_URL"} {
 		t.Setenv("NMAUDIT_PLATFORMS_"+k, base)
 	}
 	t.Setenv("NMAUDIT_PLATFORMS_WECHAT_MP_TOKEN", histMPToken)
@@ -298,7 +298,7 @@ func TestResumeAnInterruptedCheck(t *testing.T) {
 	})
 	code, out, errOut := histRun(t, ctx, args...)
 	proxy.setOnRequest(nil)
-	if code != 1 || out != "" || !strings.Contains(errOut, "interrupted") || !strings.Contains(errOut, "check --resume") {
+	if code != 1 || out != "" || !strings.Contains(errOut, "已中断") || !strings.Contains(errOut, "check --resume") {
 		t.Fatalf("interrupted run: exit %d, stdout %q, stderr %s", code, out, errOut)
 	}
 	rs := listRuns(t)
@@ -311,7 +311,7 @@ func TestResumeAnInterruptedCheck(t *testing.T) {
 		t.Fatalf("unfinished run's summary %v", rs[0].RawSummary)
 	}
 	if code, out, errOut := histRun(t, context.Background(), "show", id, "--format", "json"); code != 1 || out != "" ||
-		!strings.Contains(errOut, "run "+id+" is unfinished") || !strings.Contains(errOut, "check --resume "+id) {
+		!strings.Contains(errOut, "运行 "+id+" 尚未完成") || !strings.Contains(errOut, "check --resume "+id) {
 		t.Errorf("show of an unfinished run: exit %d %q %s", code, out, errOut)
 	}
 	st, err := store.Open(os.Getenv("XDG_DATA_HOME")+"/nmaudit/nmaudit.db", store.Options{ReadOnly: true})
@@ -344,7 +344,7 @@ func TestResumeAnInterruptedCheck(t *testing.T) {
 	// The same flags as the run are fine, and so is another format.
 	orig, _ := os.ReadFile(reg)
 	os.WriteFile(reg, append(append([]byte{}, orig...), 0), 0o644)
-	if code, _, errOut := histRun(t, context.Background(), "check", "--resume", id); code != 2 || !strings.Contains(errOut, "has changed since run "+id) {
+	if code, _, errOut := histRun(t, context.Background(), "check", "--resume", id); code != 2 || !strings.Contains(errOut, "在运行 "+id+" 开始后已更改") {
 		t.Errorf("changed registry: exit %d %s", code, errOut)
 	}
 	os.WriteFile(reg, orig, 0o644)
@@ -374,7 +374,7 @@ func TestResumeAnInterruptedCheck(t *testing.T) {
 	if code, shown, _ := histRun(t, context.Background(), "show", id, "--format", "json"); code != 0 || shown != resumed {
 		t.Errorf("show %s differs from what the resumed check printed", id)
 	}
-	if code, _, errOut := histRun(t, context.Background(), "check", "--resume"); code != 2 || !strings.Contains(errOut, "no unfinished run") {
+	if code, _, errOut := histRun(t, context.Background(), "check", "--resume"); code != 2 || !strings.Contains(errOut, "没有未完成的运行") {
 		t.Errorf("nothing to resume: exit %d %s", code, errOut)
 	}
 
@@ -402,7 +402,7 @@ func TestResumeAnInterruptedCheck(t *testing.T) {
 		t.Errorf("resumed recheck: exit %d %s\n%s\n---\n%s", code, errOut, cleanRecheck, resumedRecheck)
 	}
 	assertNoSecrets(t, filepath.Join(os.Getenv("XDG_DATA_HOME"), "nmaudit", "nmaudit.db"))
-	if code, _, errOut := histRun(t, context.Background(), "check", "--resume", id); code != 2 || !strings.Contains(errOut, "already finished") {
+	if code, _, errOut := histRun(t, context.Background(), "check", "--resume", id); code != 2 || !strings.Contains(errOut, "已经完成") {
 		t.Errorf("resume a finished run: exit %d %s", code, errOut)
 	}
 }
@@ -485,9 +485,9 @@ func TestBadDatabases(t *testing.T) {
 		want string
 		cmds [][]string
 	}{
-		{garbage, "not a usable nmaudit database", [][]string{args, {"runs"}, {"show", "x"}, {"diff", "a", "b"}, {"ledger", "x", "-o", filepath.Join(dir, "l.xlsx")}, {"recheck", "x"}}},
-		{newer, "schema version 42 is newer than this nmaudit knows", [][]string{args, {"runs"}, {"show", "x"}}},
-		{locked, "locked by another process", [][]string{args}},
+		{garbage, "不是可用的 nmaudit 历史数据库", [][]string{args, {"runs"}, {"show", "x"}, {"diff", "a", "b"}, {"ledger", "x", "-o", filepath.Join(dir, "l.xlsx")}, {"recheck", "x"}}},
+		{newer, "数据库结构版本 42 比本程序支持的版本", [][]string{args, {"runs"}, {"show", "x"}}},
+		{locked, "被另一个进程锁定", [][]string{args}},
 	} {
 		for _, cmd := range c.cmds {
 			code, out, errOut := histRun(t, context.Background(), append(append([]string{}, cmd...), "--db", c.db)...)
@@ -585,14 +585,24 @@ func TestWriteFailureLeavesRunUnfinished(t *testing.T) {
 		t.Skip("no sh to set a file size limit with")
 	}
 	histData(t)
-	args := offlineDistrict(t)
+	// Verdicts are committed in batches of hundreds: the run must hold several batches for the
+	// limit to fall between two of them.
+	const accounts = 5000
+	reg := filepath.Join(t.TempDir(), "registry.csv")
+	if err := sheettest.WriteRegistryCSV(reg, accounts, 7, "utf-8"); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"check", "--registry", reg, "--offline", "--at", "2022-08-22", "--format", "json", "-q"}
 	db := filepath.Join(t.TempDir(), "n.db")
-	// Create the database first, so the limit bites while verdicts are being written.
-	if code, _, errOut := histRun(t, context.Background(), "runs", "--db", db); code != 0 {
-		t.Fatal(errOut)
+	// Create the database first, so the limit bites while verdicts are being written (runs
+	// would not: commands that only read never create a database).
+	if st, err := store.Open(db, store.Options{}); err != nil {
+		t.Fatal(err)
+	} else {
+		st.Close()
 	}
 	bin := nmauditBinary(t)
-	// ulimit -f counts 512-byte blocks in POSIX sh: 600 KB, far less than 489 verdicts need.
+	// ulimit -f counts 512-byte blocks in POSIX sh: 600 KB, far less than 5,000 verdicts need.
 	cmd := exec.Command("sh", append([]string{"-c", `ulimit -f 1200 && exec "$0" "$@"`, bin}, append(args, "--db", db)...)...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -603,7 +613,7 @@ func TestWriteFailureLeavesRunUnfinished(t *testing.T) {
 	}
 	msg := errb.String()
 	t.Logf("stderr of the failed run:\n%s", msg)
-	if !strings.Contains(msg, db) || !strings.Contains(msg, "save verdict") || !strings.Contains(msg, "is unfinished") {
+	if !strings.Contains(msg, db) || !strings.Contains(msg, "保存判定结果") || !strings.Contains(msg, "尚未完成") {
 		t.Errorf("stderr %q", msg)
 	}
 	rs := listRuns(t, "--db", db)
@@ -611,10 +621,10 @@ func TestWriteFailureLeavesRunUnfinished(t *testing.T) {
 		t.Fatalf("runs %+v", rs)
 	}
 	decided := rs[0].RawSummary["decided"].(float64)
-	if decided == 0 || decided >= 489 {
+	if decided == 0 || decided >= float64(rs[0].RawSummary["in_scope"].(float64)) {
 		t.Errorf("%v verdicts kept: the limit did not bite mid-run", decided)
 	}
-	if code, _, errOut := histRun(t, context.Background(), "show", rs[0].ID, "--db", db); code != 1 || !strings.Contains(errOut, "unfinished") {
+	if code, _, errOut := histRun(t, context.Background(), "show", rs[0].ID, "--db", db); code != 1 || !strings.Contains(errOut, "尚未完成") {
 		t.Errorf("show: exit %d %s", code, errOut)
 	}
 	// With room again, the run resumes and finishes with the same verdicts a clean run gives.
@@ -866,7 +876,8 @@ func TestHistoryDemoServer(t *testing.T) {
 	defer sim.Close()
 	simRegistry(t, filepath.Join(dir, "registry.xlsx"), sim)
 	var env strings.Builder
-	for _, k := range []string{"WEIBO_BASE_URL", "TIEBA_BASE_URL", "TIEBA_WEB_BASE_URL", "WECHAT_MP_BASE_URL"} {
+	// Weibo without a cookie asks the visitor-cookie service first: the simulator's too.
+	for _, k := range []string{"WEIBO_BASE_URL", "WEIBO_VISITOR_BASE_URL", "TIEBA_BASE_URL", "TIEBA_WEB_BASE_URL", "WECHAT_MP_BASE_URL"} {
 		fmt.Fprintf(&env, "export NMAUDIT_PLATFORMS_%s=%s\n", k, sim.URL)
 	}
 	for _, p := range []string{"WEIBO", "TIEBA", "WECHAT"} {
@@ -884,5 +895,115 @@ func TestHistoryDemoServer(t *testing.T) {
 			return
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// Commands that only read the history never create it: a mistyped --db fails, naming the file,
+// and leaves no folder or empty database behind; the default database not existing yet just
+// means there is no run. Commands that write create it private to the user.
+func TestReadersNeverCreateTheStore(t *testing.T) {
+	defaultDB := histData(t)
+	typo := filepath.Join(t.TempDir(), "typo", "x", "y.db")
+	for _, cmd := range [][]string{{"runs"}, {"show", "x"}, {"diff", "a", "b"}, {"ledger", "x", "-o", filepath.Join(t.TempDir(), "l.xlsx")}, {"report", "x"}} {
+		code, out, errOut := histRun(t, context.Background(), append(cmd, "--db", typo)...)
+		if code != 2 || out != "" || !strings.Contains(errOut, typo) || !strings.Contains(errOut, "不存在") || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+			t.Errorf("%s --db %s: exit %d stdout %q stderr %q", cmd[0], typo, code, out, errOut)
+		}
+	}
+	if _, err := os.Stat(filepath.Dir(filepath.Dir(typo))); !os.IsNotExist(err) {
+		t.Errorf("a reader created %s (%v)", filepath.Dir(filepath.Dir(typo)), err)
+	}
+	// No default database yet: no runs, no such run — and still no database.
+	if code, out, errOut := histRun(t, context.Background(), "runs", "--format", "json"); code != 0 || out != "[]\n" {
+		t.Errorf("runs without a store: exit %d %q %s", code, out, errOut)
+	}
+	if code, _, errOut := histRun(t, context.Background(), "show", "20220825"); code != 2 || !strings.Contains(errOut, "还没有任何检查记录") {
+		t.Errorf("show without a store: exit %d %s", code, errOut)
+	}
+	// Nor do the commands that continue recorded runs, when there is none to continue.
+	for _, cmd := range [][]string{{"check", "--resume"}, {"recheck", "20220825"}} {
+		if code, _, errOut := histRun(t, context.Background(), cmd...); code != 2 || !strings.Contains(errOut, "还没有任何检查记录") {
+			t.Errorf("%v without a store: exit %d %s", cmd, code, errOut)
+		}
+	}
+	if _, err := os.Stat(filepath.Dir(defaultDB)); !os.IsNotExist(err) {
+		t.Fatalf("a reader created the default store's folder (%v)", err)
+	}
+	// check creates it: the folder 0700, the database and its WAL 0600 whatever the umask.
+	if code, _, errOut := histRun(t, context.Background(), offlineDistrict(t)...); code != 0 {
+		t.Fatalf("check: exit %d %s", code, errOut)
+	}
+	if fi, err := os.Stat(filepath.Dir(defaultDB)); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("store folder: %v %v", fi.Mode(), err)
+	}
+	files, _ := filepath.Glob(defaultDB + "*")
+	for _, f := range files {
+		if fi, _ := os.Stat(f); fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, want 0600", filepath.Base(f), fi.Mode().Perm())
+		}
+	}
+	if len(files) == 0 {
+		t.Error("check left no database")
+	}
+}
+
+// A database damaged so that a query quietly finds nothing — here the index the newest
+// unfinished run is looked up by reads as an empty page — makes `check --resume` name the
+// damage (exit 1) instead of saying there is no unfinished run.
+func TestResumeNamesADamagedDatabase(t *testing.T) {
+	histData(t)
+	db := filepath.Join(t.TempDir(), "n.db")
+	st, err := store.Open(db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	r := &store.Run{Kind: store.KindCheck, StartedAt: fixedNow(), Version: "test", CheckTime: fixedNow(),
+		Timezone: "Asia/Shanghai", Window: "14d", Pending: "exclude", Format: "json", Planned: 1,
+		Registry: store.File{Path: "/data/registry.xlsx", SHA256: strings.Repeat("ab", 32)}}
+	if err := st.CreateRun(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	raw, err := sql.Open("sqlite", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page int
+	if err := raw.QueryRow("SELECT rootpage FROM sqlite_schema WHERE name = 'runs_by_seq'").Scan(&page); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	data, _ := os.ReadFile(db)
+	off := (page - 1) * 4096
+	clear(data[off : off+4096])
+	data[off] = 0x0A // a leaf index page with no cells: well formed, and empty
+	os.WriteFile(db, data, 0o600)
+
+	code, out, errOut := histRun(t, ctx, "check", "--resume", "--db", db)
+	line := strings.TrimSpace(errOut)
+	if code != 1 || out != "" || !strings.Contains(line, db) || !strings.Contains(line, "已损坏") || strings.Contains(line, "没有未完成的运行") ||
+		strings.Contains(line, "\n") {
+		t.Errorf("resume in a damaged database: exit %d stdout %q stderr %q", code, out, errOut)
+	}
+}
+
+// The run is complete whether or not its report can be written: a report file that cannot be
+// opened fails the command, yet the run is finished with every verdict, and show prints it.
+func TestRunFinishesWhenTheReportCannotBeWritten(t *testing.T) {
+	f := newHistFixture(t)
+	dir := t.TempDir() // -o naming a folder
+	code, _, errOut := histRun(t, context.Background(), f.checkArgs("--format", "json", "-o", dir)...)
+	if code == 0 {
+		t.Fatalf("check -o %s: exit 0 %s", dir, errOut)
+	}
+	rs := listRuns(t)
+	if len(rs) != 1 || !rs[0].Finished || rs[0].RawSummary["decided"] != 10.0 {
+		t.Fatalf("runs %+v", rs)
+	}
+	code, shown, errOut := histRun(t, context.Background(), "show", rs[0].ID, "--format", "json")
+	_, clean, _ := histRun(t, context.Background(), f.checkArgs("--format", "json")...)
+	if code != 0 || !jsonEqual(stripVolatile(t, shown), stripVolatile(t, clean)) {
+		t.Errorf("show: exit %d %s", code, errOut)
 	}
 }

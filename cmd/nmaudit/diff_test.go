@@ -100,9 +100,30 @@ func TestDiff(t *testing.T) {
 	if code, md, _ := histRun(t, context.Background(), "diff", a, b, "--format", "md"); code != 0 || !strings.Contains(md, "## 仍不合格（5）") {
 		t.Errorf("md:\n%s", md)
 	}
+	// People read the table: platforms by name (新浪微博, 抖音), never the JSON's codes.
+	for _, format := range []string{"table", "md"} {
+		_, doc, _ := histRun(t, context.Background(), "diff", a, b, "--format", format)
+		platforms := doc[strings.Index(doc, "分平台对比"):strings.Index(doc, "已整改（不合格→合格）")]
+		for _, want := range []string{"新浪微博", "微信公众号", "抖音", "今日头条"} {
+			if !strings.Contains(platforms, want) {
+				t.Errorf("%s 分平台对比 lacks %s:\n%s", format, want, platforms)
+			}
+		}
+		for _, code := range []string{"weibo", "wechat", "douyin", "toutiao"} {
+			if strings.Contains(platforms, code) {
+				t.Errorf("%s 分平台对比 shows the code %s:\n%s", format, code, platforms)
+			}
+		}
+	}
 	code, csv, _ := histRun(t, context.Background(), "diff", a, b, "--format", "csv")
 	if code != 0 || !strings.HasPrefix(csv, "\uFEFF类别,账号名称") || !strings.Contains(csv, "新增不合格,汉中体育,新浪微博,汉中市体育局,未检查,不合格") {
 		t.Errorf("csv:\n%s", csv)
+	}
+	// The help offers what the command does: no xlsx, so no "-o required for xlsx".
+	for _, c := range []string{"diff", "runs"} {
+		if code, help, _ := histRun(t, context.Background(), c, "--help"); code != 0 || strings.Contains(help, "xlsx") {
+			t.Errorf("%s --help mentions xlsx:\n%s", c, help)
+		}
 	}
 	for _, bad := range [][]string{{"diff", a}, {"diff", a, "nosuchrun"}, {"diff", a, b, "--format", "xlsx"}} {
 		if code, _, _ := histRun(t, context.Background(), bad...); code != 2 {

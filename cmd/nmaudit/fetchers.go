@@ -22,8 +22,19 @@ type fetchOptions struct {
 	Now       func() time.Time
 	Window    time.Duration
 	CheckTime time.Time // written into a recording, so its replay checks the same moment
-	// Transport replaces the network (tests); nil = http.DefaultTransport.
+	// Resume continues the recording in Record (check --resume of a --record run) instead of
+	// refusing a folder that already holds one.
+	Resume bool
+	// Notice prints a notice that concerns the whole run (a route that stopped, a cookie that
+	// could not be obtained) as it happens.
+	Notice func(string)
+	// Fail is called with the first failure to write evidence: the run must stop (exit 1,
+	// unfinished, resumable) rather than turn it into platform faults.
+	Fail func(error)
+	// Transport replaces the network (tests); nil = a tuned clone of http.DefaultTransport.
 	Transport http.RoundTripper
+	// Workers is the number of parallel fetches per platform, which sizes the connection pool.
+	Workers int
 }
 
 // fetchers is the explicit wiring of every platform adapter: the one place that decides which
@@ -52,6 +63,11 @@ const (
 	metaCredentials = "credentials" // which credentials were configured (never their values)
 )
 
+// weiboVisitorCredential marks, in metaCredentials, a run whose Weibo requests carried a
+// visitor cookie obtained by the handshake (recorded too): its replay makes the handshake again,
+// answered from the recording. A recording without it made none, and its replay makes none.
+const weiboVisitorCredential = "weibo.visitor"
+
 func buildFetchers(cfg *config.Config, opts fetchOptions) (*fetchers, error) {
 	pc := cfg.Platforms
 	secrets := []platforms.Secret{pc.Weibo.Cookie, pc.Tieba.BDUSS, pc.WeChat.MPToken, pc.WeChat.MPCookie}
@@ -63,7 +79,7 @@ func buildFetchers(cfg *config.Config, opts fetchOptions) (*fetchers, error) {
 
 	transport := opts.Transport
 	if transport == nil {
-		transport = http.DefaultTransport
+		transport = platforms.Transport(max(opts.Workers, cfg.Concurrency))
 	}
 	now := opts.Now
 	if now == nil {
@@ -86,24 +102,35 @@ func buildFetchers(cfg *config.Config, opts fetchOptions) (*fetchers, error) {
 		// configured when recording only needs to be present, not real.
 		pc = withPlaceholderCredentials(pc, meta[metaCredentials])
 	case opts.Record != "":
-		rec, err := platforms.NewRecorder(opts.Record, transport, red)
+		var rec *platforms.Recorder
+		var err error
+		if opts.Resume {
+			rec, err = platforms.ResumeRecorder(opts.Record, transport, red)
+		} else {
+			rec, err = platforms.NewRecorder(opts.Record, transport, red)
+		}
 		if err != nil {
 			return nil, usageErrorf("--record %s: %v", opts.Record, err)
 		}
-		for k, v := range map[string]string{
-			metaCheckTime:   opts.CheckTime.Format(time.RFC3339),
-			metaWindow:      (audit.Window{D: opts.Window}).String(),
-			metaStartedAt:   now().Format(time.RFC3339),
-			metaCredentials: strings.Join(configuredCredentials(pc), ","),
-		} {
-			if err := rec.SetMeta(k, v); err != nil {
-				return nil, fmt.Errorf("--record %s: %w", opts.Record, err)
+		rec.OnFail = opts.Fail
+		if !opts.Resume || len(rec.Meta()) == 0 {
+			for k, v := range map[string]string{
+				metaCheckTime:   opts.CheckTime.Format(time.RFC3339),
+				metaWindow:      (audit.Window{D: opts.Window}).String(),
+				metaStartedAt:   now().Format(time.RFC3339),
+				metaCredentials: strings.Join(configuredCredentials(pc), ","),
+			} {
+				if err := rec.SetMeta(k, v); err != nil {
+					return nil, fmt.Errorf("--record %s: %w", opts.Record, err)
+				}
 			}
 		}
 		transport = rec
 		f.closers = append(f.closers, rec.Close)
 	}
-	client := &http.Client{Transport: transport}
+	// One cap on every body, after decompression, whatever the transport (live, recording,
+	// replay): a server cannot decide how much memory a run takes.
+	client := &http.Client{Transport: platforms.LimitBodies(transport, platforms.MaxBody)}
 	deps := func(l platforms.Limits) platforms.Deps {
 		// Replayed answers come from disk: no rate limit and no waiting between retries (a
 		// recorded 418 is still followed by its recorded retry).
@@ -114,20 +141,20 @@ func buildFetchers(cfg *config.Config, opts fetchOptions) (*fetchers, error) {
 		if replaying {
 			p.Sleep = func(context.Context, time.Duration) error { return nil }
 		}
-		return platforms.Deps{Client: client, Pacer: p, Redactor: red, Now: now}
+		return platforms.Deps{Client: client, Pacer: p, Redactor: red, Now: now, Notice: opts.Notice}
 	}
 
 	wbcfg := pc.Weibo
 	wbcfg.CountReposts = cfg.CountReposts
 	wb, err := weibo.New(wbcfg, deps(wbcfg.Limits))
 	if err != nil {
-		return nil, &config.Error{File: cfg.File, Key: "platforms.weibo", Msg: err.Error()}
+		return nil, cfg.Errorf("platforms.weibo", "%s", strings.TrimPrefix(err.Error(), "weibo: "))
 	}
 	f.Registry.Register(platforms.Weibo, wb)
 
 	tb, err := tieba.New(pc.Tieba, deps(pc.Tieba.Limits))
 	if err != nil {
-		return nil, &config.Error{File: cfg.File, Key: "platforms.tieba", Msg: err.Error()}
+		return nil, cfg.Errorf("platforms.tieba", "%s", strings.TrimPrefix(err.Error(), "tieba: "))
 	}
 	f.Registry.Register(platforms.Tieba, tb)
 
@@ -135,7 +162,7 @@ func buildFetchers(cfg *config.Config, opts fetchOptions) (*fetchers, error) {
 	wcfg.Window = opts.Window
 	wc, err := wechat.New(wcfg, deps(wcfg.Limits))
 	if err != nil {
-		return nil, &config.Error{File: cfg.File, Key: "platforms.wechat", Msg: err.Error()}
+		return nil, cfg.Errorf("platforms.wechat", "%s", strings.TrimPrefix(err.Error(), "wechat: "))
 	}
 	f.Registry.Register(platforms.WeChat, wc)
 	return f, nil
@@ -150,6 +177,9 @@ func configuredCredentials(pc config.Platforms) []string {
 		}
 	}
 	add("weibo.cookie", pc.Weibo.Cookie)
+	if pc.Weibo.Cookie == "" && pc.Weibo.Visitor {
+		out = append(out, weiboVisitorCredential)
+	}
 	add("tieba.bduss", pc.Tieba.BDUSS)
 	add("wechat.mp_token", pc.WeChat.MPToken)
 	add("wechat.mp_cookie", pc.WeChat.MPCookie)
@@ -161,7 +191,8 @@ func configuredCredentials(pc config.Platforms) []string {
 
 // withPlaceholderCredentials fills every credential the recording had configured, but the
 // current config lacks, with a placeholder, so adapters take the same routes they took when
-// recording (a secret is never needed on replay: it was redacted from the recording).
+// recording (a secret is never needed on replay: it was redacted from the recording). The Weibo
+// visitor handshake is made on replay exactly when the recording made one.
 func withPlaceholderCredentials(pc config.Platforms, recorded string) config.Platforms {
 	had := map[string]bool{}
 	for _, name := range strings.Split(recorded, ",") {
@@ -173,6 +204,7 @@ func withPlaceholderCredentials(pc config.Platforms, recorded string) config.Pla
 		}
 	}
 	fill("weibo.cookie", &pc.Weibo.Cookie)
+	pc.Weibo.Visitor = had[weiboVisitorCredential] && !had["weibo.cookie"]
 	fill("tieba.bduss", &pc.Tieba.BDUSS)
 	fill("wechat.mp_token", &pc.WeChat.MPToken)
 	fill("wechat.mp_cookie", &pc.WeChat.MPCookie)
@@ -189,7 +221,7 @@ func withPlaceholderCredentials(pc config.Platforms, recorded string) config.Pla
 func replayMeta(dir string) (map[string]string, error) {
 	ix, err := platforms.ReadIndex(dir)
 	if err != nil {
-		return nil, usageErrorf("--replay %s: not a recording folder (%v)", dir, err)
+		return nil, usageErrorf("--replay %s: 不是证据记录文件夹（%v）", dir, err)
 	}
 	return ix.Meta, nil
 }

@@ -4,23 +4,18 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/xuri/excelize/v2"
-	"golang.org/x/text/collate"
-	"golang.org/x/text/language"
 
-	"github.com/nmaudit/nmaudit/audit"
-	"github.com/nmaudit/nmaudit/audit/store"
+	"github.com/nmaudit/nmaudit/audit/history"
 )
 
-// The rectification ledger (整改台账, domain.md "Reports inspection offices file", item 4): one
-// row per problem of every 不合格 account, for the failing units to fill in and send back by the
-// deadline; the next round re-checks them (nmaudit recheck).
+// The rectification ledger (整改台账): which rows it has is history.BuildLedger's; this file
+// writes the workbook.
 
 // Ledger sheet names and columns.
 const (
@@ -37,184 +32,76 @@ var reviewHeader = []string{"序号", "账号名称", "开设主体", "账号类
 
 var reviewWidths = []float64{6, 24, 28, 14, 24, 52, 20}
 
-// Problem categories: the veto items of 国办秘函〔2019〕19号 (domain.md).
-const (
-	catNoUpdate    = "内容不更新"
-	catSerious     = "安全、泄密事故等严重问题"
-	catInteraction = "互动回应差"
-	catOther       = "其他"
-)
-
 func newLedgerCmd(s *streams) *cobra.Command {
 	var output, deadline string
 	cmd := &cobra.Command{
 		Use:   "ledger RUN -o FILE.xlsx [--deadline 2006-01-02]",
-		Short: "Write the rectification ledger (整改台账) of a run's 不合格 accounts",
-		Long: `ledger writes the 整改台账 of a finished run as an xlsx workbook: sheet 整改台账 has one row
-per problem of every 不合格 account, sorted by 开设主体 then account name, with the columns
+		Short: "把一次运行中不合格账号的问题写成整改台账（xlsx）",
+		Long: `ledger 把一次已完成运行的整改台账写成 xlsx 工作簿：工作表“整改台账”中，每个不合格账号的
+每个问题占一行，按开设主体、再按账号名称（拼音顺序）排列，列为
 序号 | 账号名称 | 开设主体 | 账号类型 | 问题类别 | 问题描述 | 检查时更新日期 | 整改措施 | 责任人 |
-整改时限 | 整改情况 | 复核结果; 整改措施, 责任人, 整改情况 and 复核结果 are left for the units to fill,
-整改时限 is --deadline. Sheet 待核查清单 lists the 待核查 accounts with their reasons.`,
+整改时限 | 整改情况 | 复核结果；整改措施、责任人、整改情况和复核结果留给各单位填写，整改时限
+取 --deadline（日期的写法与观察记录相同：2022-09-30、2022/9/30 或 2022年9月30日）。工作表
+“待核查清单”列出待核查的账号及原因。`,
 		Example: `  nmaudit ledger 20220825-170000-3f9a -o 整改台账.xlsx --deadline 2022-09-30`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if output == "" {
-				return usageErrorf("-o FILE.xlsx is required")
+				return usageErrorf("必须用 -o FILE.xlsx 指定整改台账文件")
 			}
 			if !strings.EqualFold(filepath.Ext(output), ".xlsx") {
-				return usageErrorf("-o %s: the ledger is an Excel workbook, name it FILE.xlsx", output)
-			}
-			var due *time.Time
-			if deadline != "" {
-				t, err := time.Parse("2006-01-02", strings.TrimSpace(deadline))
-				if err != nil {
-					return usageErrorf("--deadline %q: want a date, 2006-01-02", deadline)
-				}
-				due = &t
+				return usageErrorf("-o %s：整改台账是 Excel 工作簿，文件名应以 .xlsx 结尾", output)
 			}
 			cfg, err := loadConfig(cmd, nil)
 			if err != nil {
 				return err
 			}
-			r, res, err := storedResult(cmd, cfg, args[0])
-			if err != nil {
-				return err
+			var due *time.Time
+			if deadline != "" {
+				t, err := history.ParseDeadline(deadline, cfg.Location)
+				if err != nil {
+					return cliError(err)
+				}
+				due = &t
 			}
-			l := buildLedger(r, res, due)
-			rf := reportFlags{Format: "xlsx", Output: output}
-			if err := rf.write(s.Out, l.writeXLSX); err != nil {
-				return err
-			}
-			fmt.Fprintf(s.Err, "nmaudit: %s: 整改台账 %d 条（%d 个不合格账号），待核查 %d 个\n", output, len(l.rows), l.accounts, len(l.review))
-			return nil
+			return withArchive(cmd, cfg, func(a *history.Archive) error {
+				rec, err := a.Finished(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				l := history.BuildLedger(rec, due)
+				rf := reportFlags{Format: "xlsx", Output: output}
+				if err := rf.write(s.Out, func(w io.Writer) error { return writeLedger(w, l) }); err != nil {
+					return err
+				}
+				fmt.Fprintf(s.Err, "整改台账已写入 %s：%d 条（%d 个不合格账号），待核查 %d 个\n", output, len(l.Rows), l.Accounts, len(l.Review))
+				return nil
+			})
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "", "write the ledger to FILE.xlsx (required)")
-	cmd.Flags().StringVar(&deadline, "deadline", "", "rectification deadline (整改时限), 2006-01-02")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "把整改台账写入 `FILE`.xlsx（必须指定）")
+	cmd.Flags().StringVar(&deadline, "deadline", "", "整改时限，日期，如 2022-09-30")
 	return cmd
 }
 
-// ledger is the content of the workbook.
-type ledger struct {
-	rows     [][]string // 整改台账, without 序号
-	review   [][]string // 待核查清单, without 序号
-	accounts int        // 不合格 accounts
-}
-
-// ownerCollator sorts Chinese names the way a Chinese reader looks them up: by pinyin (the
-// CLDR zh collation), not by code point.
-func ownerCollator() *collate.Collator { return collate.New(language.Chinese) }
-
-// byOwner sorts verdicts by 开设主体, then account name, then registry row.
-func byOwner(vs []audit.Verdict) {
-	col := ownerCollator()
-	sort.SliceStable(vs, func(i, j int) bool {
-		if c := col.CompareString(vs[i].Owner, vs[j].Owner); c != 0 {
-			return c < 0
-		}
-		if c := col.CompareString(vs[i].Name, vs[j].Name); c != 0 {
-			return c < 0
-		}
-		return vs[i].Row < vs[j].Row
-	})
-}
-
-func buildLedger(r *store.Run, res *audit.Result, due *time.Time) ledger {
-	loc := r.Location()
-	var failing, review []audit.Verdict
-	for _, v := range res.Accounts {
-		switch v.Status {
-		case audit.Unqualified:
-			failing = append(failing, v)
-		case audit.NeedsReview:
-			review = append(review, v)
-		}
-	}
-	byOwner(failing)
-	byOwner(review)
-	deadline := ""
-	if due != nil {
-		deadline = due.Format("2006-01-02")
-	}
-	T := res.CheckTime.In(loc)
-	checkDate := T.Format("2006-01-02")
-	if T.Hour() != 0 || T.Minute() != 0 || T.Second() != 0 {
-		checkDate = T.Format("2006-01-02 15:04")
-	}
-	l := ledger{accounts: len(failing)}
-	for _, v := range failing {
-		updated := "无"
-		if v.LatestPostAt != nil {
-			updated = v.LatestPostAt.In(loc).Format("2006-01-02")
-		}
-		for _, p := range v.Problems {
-			cat := problemCategory(p, res.Window)
-			var desc string
-			if cat == catNoUpdate {
-				desc = fmt.Sprintf("监测时间点（%s）前%s内无更新，", checkDate, res.Window.Phrase())
-				if v.LatestPostAt != nil {
-					desc += "最近一次更新为" + updated
-				} else {
-					desc += "监测时间点前无发布记录"
-				}
-			} else {
-				desc = p
-				if fromFinding(v, p) {
-					desc = "人工检查发现：" + p + "（单项否决）"
-				}
-			}
-			l.rows = append(l.rows, []string{v.Name, v.Owner, v.Type, cat, desc, updated, "", "", deadline, "", ""})
-		}
-	}
-	for _, v := range review {
-		id := v.ID
-		if id == "" {
-			id = v.RawID
-		}
-		l.review = append(l.review, []string{v.Name, v.Owner, v.Type, id, v.Detail, ""})
-	}
-	return l
-}
-
-// problemCategory maps a problem label to its veto item.
-func problemCategory(p string, w audit.Window) string {
-	switch {
-	case p == w.NoUpdateProblem(),
-		strings.HasPrefix(p, "监测时间点前") && strings.HasSuffix(p, "内无更新"),
-		strings.Contains(p, "未更新"), strings.Contains(p, "无更新"), strings.Contains(p, "不更新"):
-		return catNoUpdate
-	case strings.Contains(p, "表述错误"), strings.Contains(p, "错误表述"), strings.Contains(p, "泄密"),
-		strings.Contains(p, "安全事故"), strings.Contains(p, "有害"):
-		return catSerious
-	case strings.Contains(p, "互动"):
-		return catInteraction
-	}
-	return catOther
-}
-
-func fromFinding(v audit.Verdict, problem string) bool {
-	for _, e := range v.Evidence {
-		if e.Source == audit.SourceFinding && e.Title == problem {
-			return true
-		}
-	}
-	return false
-}
-
-func (l ledger) writeXLSX(w io.Writer) error {
+// writeLedger writes the ledger's workbook: both sheets numbered, the columns units fill left
+// empty.
+func writeLedger(w io.Writer, l *history.Ledger) error {
 	f := excelize.NewFile()
 	defer f.Close()
-	number := func(rows [][]string) [][]string {
-		out := make([][]string, len(rows))
-		for i, r := range rows {
-			out[i] = append([]string{strconv.Itoa(i + 1)}, r...)
-		}
-		return out
+	rows := make([][]string, 0, len(l.Rows))
+	for i, r := range l.Rows {
+		rows = append(rows, []string{strconv.Itoa(i + 1), r.Name, r.Owner, r.Type, r.Category, r.Description, r.Updated,
+			"", "", r.Deadline, "", ""})
 	}
-	if err := writeSheet(f, sheetLedger, ledgerHeader, number(l.rows), ledgerWidths); err != nil {
+	review := make([][]string, 0, len(l.Review))
+	for i, r := range l.Review {
+		review = append(review, []string{strconv.Itoa(i + 1), r.Name, r.Owner, r.Type, r.AccountID, r.Reason, ""})
+	}
+	if err := writeSheet(f, sheetLedger, ledgerHeader, rows, ledgerWidths); err != nil {
 		return err
 	}
-	if err := writeSheet(f, sheetReview, reviewHeader, number(l.review), reviewWidths); err != nil {
+	if err := writeSheet(f, sheetReview, reviewHeader, review, reviewWidths); err != nil {
 		return err
 	}
 	for _, sh := range []string{sheetLedger, sheetReview} {

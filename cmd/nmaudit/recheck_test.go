@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nmaudit/nmaudit/audit/history"
 	"github.com/nmaudit/nmaudit/audit/sheet/sheettest"
 )
 
@@ -19,14 +20,14 @@ type recheckJSON struct {
 		Result   string   `json:"result"`
 		Problems []string `json:"problems"`
 	} `json:"accounts"`
-	Fixed             []recheckEntry `json:"fixed"`
-	StillFailing      []recheckEntry `json:"still_failing"`
-	StillNeedsReview  []recheckEntry `json:"still_needs_review"`
-	NowPendingClosure []recheckEntry `json:"now_pending_closure"`
-	NotRechecked      []recheckEntry `json:"not_rechecked"`
+	Fixed             []history.RecheckEntry `json:"fixed"`
+	StillFailing      []history.RecheckEntry `json:"still_failing"`
+	StillNeedsReview  []history.RecheckEntry `json:"still_needs_review"`
+	NowPendingClosure []history.RecheckEntry `json:"now_pending_closure"`
+	NotRechecked      []history.RecheckEntry `json:"not_rechecked"`
 }
 
-func names(es []recheckEntry) string {
+func names(es []history.RecheckEntry) string {
 	var out []string
 	for _, e := range es {
 		out = append(out, e.Name+":"+e.From+"→"+e.To)
@@ -147,7 +148,7 @@ func TestRecheck(t *testing.T) {
 	sheettest.WriteCSV(clean, [][]string{{"账号名称", "账号类型", "开设主体", "运行状态"}, {"汉中发布", "微信公众号", "汉中市人民政府办公室", "正常运行"}}, "utf-8-bom")
 	code, out, _ = histRun(t, context.Background(), "check", "--registry", clean, "--observations", f.obs, "--offline", "--at", "2022-08-22", "--format", "json")
 	allGood, _ := jsonField(t, out, "run_id").(string)
-	if code, out, errOut := histRun(t, context.Background(), "recheck", allGood, "--offline"); code != 0 || out != "" || !strings.Contains(errOut, "nothing to re-check") {
+	if code, out, errOut := histRun(t, context.Background(), "recheck", allGood, "--offline"); code != 0 || out != "" || !strings.Contains(errOut, "无需复核") {
 		t.Errorf("nothing to recheck: exit %d %q %s", code, out, errOut)
 	}
 	if code, _, _ := histRun(t, context.Background(), "recheck", "nosuchrun"); code != 2 {

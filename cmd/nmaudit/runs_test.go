@@ -21,7 +21,7 @@ func TestRunsListsNewestFirst(t *testing.T) {
 		t.Fatalf("order: %+v", rs)
 	}
 	r := rs[0]
-	if !r.Finished || r.Kind != "check" || r.ParentRunID != nil || r.CheckTime != "2022-08-22T00:00:00+08:00" || r.StartedAt != "2022-08-25T17:00:00+08:00" {
+	if !r.Finished || r.Kind != "check" || r.ParentRunID != nil || r.CheckTime != "2022-08-22T00:00:00+08:00" || r.StartedAt != "2022-11-25T17:00:00+08:00" {
 		t.Errorf("run %+v", r)
 	}
 	want := map[string]float64{"registry_rows": 11, "closed_excluded": 1, "in_scope": 10, "decided": 10, "pending_closure": 1,

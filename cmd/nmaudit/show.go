@@ -1,51 +1,36 @@
 package main
 
 import (
-	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/nmaudit/nmaudit/audit/history"
+	"github.com/nmaudit/nmaudit/config"
 )
 
 func newShowCmd(s *streams) *cobra.Command {
 	var rf reportFlags
 	cmd := &cobra.Command{
 		Use:   "show RUN [--format F] [-o FILE]",
-		Short: "Print a recorded run's report again, in any format, without fetching",
-		Long: `show re-renders a finished run from the history database exactly as check printed it
-(the JSON includes its run_id), in any report format — so a run checked as a table can be
-filed as xlsx later. RUN is a run id from nmaudit runs, or a unique prefix of one. An
-unfinished run has no complete report: resume it first with nmaudit check --resume RUN.`,
+		Short: "按当时的样子重新输出一次已记录运行的报告，不重新检查",
+		Long: `show 从检查记录数据库中取出一次已完成的运行，按 check 当时输出的样子重新输出报告（JSON 含
+run_id），格式任选：以表格检查过的运行，之后可以再存成 xlsx 归档。RUN 是 nmaudit runs 列出的
+运行编号，或能唯一确定它的开头部分。未完成的运行没有完整报告：先用 nmaudit check --resume RUN
+完成它。show 只读取数据库，从不创建它。`,
 		Example: `  nmaudit show 20220825-170000-3f9a --format xlsx -o 检查结果.xlsx
   nmaudit show 20220825 --format json | jq .summary`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := rf.validate(checkFormats); err != nil {
-				return err
-			}
-			cfg, err := loadConfig(cmd, nil)
-			if err != nil {
-				return err
-			}
-			st, err := openStore(cmd, cfg)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			ctx := cmd.Context()
-			r, err := finishedRun(ctx, st, args[0])
-			if err != nil {
-				return err
-			}
-			res, err := st.Result(ctx, r)
-			if err != nil {
-				return err
-			}
-			for _, n := range res.Notices {
-				fmt.Fprintln(s.Err, "注意:", n)
-			}
-			return rf.write(s.Out, func(w io.Writer) error {
-				return renderRun(ctx, st, r, w, rf.Format, res, reportOptions(cfg))
+			return readHistory(cmd, &rf, checkFormats, func(cfg *config.Config, a *history.Archive) error {
+				rep, err := a.Report(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				printNotices(s.Err, rep.Result.Notices)
+				return rf.write(s.Out, func(w io.Writer) error {
+					return renderReport(w, rf.Format, rep, reportOptions(cfg))
+				})
 			})
 		},
 	}

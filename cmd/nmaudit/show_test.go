@@ -136,7 +136,7 @@ func TestShowRendersAsCheckPrinted(t *testing.T) {
 	if code, _, _ := histRun(t, context.Background(), "show", id[:len(id)-1]+"?", "--format", "json"); code != 2 {
 		t.Errorf("unknown run: exit %d", code)
 	}
-	if code, _, errOut := histRun(t, context.Background(), "show", "2022", "--format", "json"); code != 2 || !strings.Contains(errOut, "ambiguous") {
+	if code, _, errOut := histRun(t, context.Background(), "show", "2022", "--format", "json"); code != 2 || !strings.Contains(errOut, "运行编号不唯一") {
 		t.Errorf("ambiguous prefix: exit %d %s", code, errOut)
 	}
 	if code, _, _ := histRun(t, context.Background(), "show", id, "--format", "pdf"); code != 2 {
