@@ -51,6 +51,7 @@ bench-quick:
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzCSV -fuzztime 60s ./audit/sheet/
+	$(GO) test -run '^$$' -fuzz FuzzXLSX -fuzztime 60s -fuzzminimizetime 20x ./audit/sheet/
 	$(GO) test -run '^$$' -fuzz FuzzLoadRegistry -fuzztime 60s ./audit/
 
 lint:

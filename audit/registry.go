@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -14,15 +15,37 @@ import (
 
 // LoadOptions control how input files are read.
 type LoadOptions struct {
-	Sheet   string  // xlsx sheet name; "" = the first sheet
+	// Sheet is the xlsx sheet to read; "" means the first sheet, or, when the first sheet has
+	// no header (a notes sheet in front of the data), the one sheet that has it.
+	Sheet   string
 	Columns Columns // extra header aliases (config registry.columns)
+	// Statuses maps status words a registry uses that nmaudit does not know to known ones
+	// (config registry.statuses, e.g. {停更: 正常运行, 停用: 已关停}).
+	Statuses map[string]string
+	// Context, when set, stops the read soon after it is cancelled (a Ctrl-C while a large
+	// registry is loaded); the error wraps the context's error.
+	Context context.Context
+	// Notify receives notices of LoadObservations and LoadFindings, which return none (which
+	// sheet was read, rows read in a way worth a look). LoadRegistry and LoadTargets return
+	// their notices instead and do not call it. Nil drops them.
+	Notify func(string)
+}
+
+func (o LoadOptions) notify(msg string) {
+	if o.Notify != nil && msg != "" {
+		o.Notify(msg)
+	}
 }
 
 // Registry is a loaded registry export (全国政务新媒体信息报送系统).
 type Registry struct {
-	File     string
+	File string
+	// Sheet is the worksheet the accounts were read from ("" for a text file): the first sheet,
+	// the one --sheet named, or the one sheet that had the header.
+	Sheet    string
 	Accounts []Account // every non-blank data row, in file order
-	// Notices name things that are kept but worth a look: unknown type labels.
+	// Notices name things that are kept but worth a look: unknown type labels, a sheet other
+	// than the first read.
 	Notices []string
 }
 
@@ -35,30 +58,33 @@ var registryFields = []Field{FieldName, FieldType, FieldOwner, FieldSupervisor, 
 // status; the first row that does not is an input error (*sheet.Error) naming file, row and
 // column. Unknown type labels are kept as platform Unknown and named in Notices.
 func LoadRegistry(path string, opt LoadOptions) (*Registry, error) {
-	accts, notices, err := loadAccounts(path, opt, []Field{FieldName, FieldType, FieldOwner, FieldStatus}, true)
+	spec := tableSpec{what: "登记表", fields: registryFields, required: []Field{FieldName, FieldType, FieldOwner, FieldStatus}, sheetFlag: "--sheet"}
+	accts, sheetName, notices, err := loadAccounts(path, opt, spec, true)
 	if err != nil {
 		return nil, err
 	}
-	return &Registry{File: path, Accounts: accts, Notices: notices}, nil
+	return &Registry{File: path, Sheet: sheetName, Accounts: accts, Notices: notices}, nil
 }
 
 // LoadTargets reads a target list (--accounts): the same columns as the registry, with name,
 // type and owner required. A status column is optional (reconcile compares it when present;
 // Lifecycle is "" when absent or empty).
 func LoadTargets(path string, opt LoadOptions) ([]Account, []string, error) {
-	return loadAccounts(path, opt, []Field{FieldName, FieldType, FieldOwner}, false)
+	spec := tableSpec{what: "目标名单", fields: registryFields, required: []Field{FieldName, FieldType, FieldOwner}}
+	accts, _, notices, err := loadAccounts(path, opt, spec, false)
+	return accts, notices, err
 }
 
-func loadAccounts(path string, opt LoadOptions, required []Field, statusRequired bool) ([]Account, []string, error) {
-	f, err := sheet.Open(path, sheet.Options{Sheet: opt.Sheet})
+func loadAccounts(path string, opt LoadOptions, spec tableSpec, statusRequired bool) ([]Account, string, []string, error) {
+	statuses, err := statusMap(opt.Statuses)
 	if err != nil {
-		return nil, nil, err
+		return nil, "", nil, err
+	}
+	f, cols, sheetNotice, err := openTable(path, opt, spec)
+	if err != nil {
+		return nil, "", nil, err
 	}
 	defer f.Close()
-	cols, err := readHeader(f, registryFields, required, opt.Columns)
-	if err != nil {
-		return nil, nil, err
-	}
 	// Rows are gathered in fixed-size chunks and joined once at the end: appending to one big
 	// slice copies it over and over (Go grows large slices by ~1.25×), which for a 10^5-row
 	// registry allocated five times the final size.
@@ -74,14 +100,14 @@ func loadAccounts(path string, opt LoadOptions, required []Field, statusRequired
 			break
 		}
 		if err != nil {
-			return nil, nil, err
+			return nil, "", nil, err
 		}
 		if blank(r) {
 			continue
 		}
-		a, err := parseAccount(cols, r, required, statusRequired)
+		a, err := parseAccount(cols, r, spec.required, statusRequired, statuses)
 		if err != nil {
-			return nil, nil, err
+			return nil, "", nil, err
 		}
 		for _, f := range []*string{&a.Type, &a.RegistryStatus, &a.Level, &a.Region, &a.Owner, &a.Supervisor} {
 			if v, ok := intern[*f]; ok {
@@ -102,12 +128,44 @@ func loadAccounts(path string, opt LoadOptions, required []Field, statusRequired
 	chunks = append(chunks, cur)
 	out := slices.Concat(chunks...)
 	if len(out) == 0 {
-		return nil, nil, &sheet.Error{File: path, Row: cols.row, Msg: "no account rows under the header"}
+		return nil, "", nil, &sheet.Error{File: path, Row: cols.row, Msg: "表头下面没有账号行"}
 	}
-	return out, unknownTypeNotices(path, unknownTypes), nil
+	var notices []string
+	if sheetNotice != "" {
+		notices = append(notices, sheetNotice)
+	}
+	return out, f.Sheet(), append(notices, unknownTypeNotices(path, unknownTypes)...), nil
 }
 
-func parseAccount(cols columnMap, r sheet.Row, required []Field, statusRequired bool) (Account, error) {
+// statusMap checks config registry.statuses: every word must map to a status nmaudit knows,
+// since the map exists to avoid guessing. Keys are compared as ParseStatus compares labels.
+func statusMap(m map[string]string) (map[string]Lifecycle, error) {
+	if len(m) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]Lifecycle, len(m))
+	for word, known := range m {
+		lc, ok := ParseStatus(known)
+		if !ok {
+			return nil, fmt.Errorf("registry.statuses: “%s”对应的“%s”不是已知的运行状态（可用：%s）", word, known, knownStatuses())
+		}
+		out[compact(word)] = lc
+	}
+	return out, nil
+}
+
+// knownStatuses lists the status words for messages, grouped by class.
+func knownStatuses() string {
+	return "正常运行、正常、运行中；注销中、正在注销中、正在申请办理注销、申请注销中；已注销、注销、已关停、关停"
+}
+
+// accountFields are the fields whose cells an account row reads.
+var accountFields = registryFields
+
+func parseAccount(cols columnMap, r sheet.Row, required []Field, statusRequired bool, statuses map[string]Lifecycle) (Account, error) {
+	if err := cols.errorCell(r, accountFields); err != nil {
+		return Account{}, err
+	}
 	a := Account{
 		Row:            r.Num,
 		Name:           cols.get(r, FieldName),
@@ -121,13 +179,16 @@ func parseAccount(cols columnMap, r sheet.Row, required []Field, statusRequired 
 	}
 	for _, f := range required {
 		if cols.get(r, f) == "" {
-			return a, cols.cellErr(r, f, "%s is empty", fieldLabel(f))
+			return a, cols.cellErr(r, f, "%s为空", fieldLabel(f))
 		}
 	}
 	if a.RegistryStatus != "" || statusRequired {
 		lc, ok := ParseStatus(a.RegistryStatus)
 		if !ok {
-			return a, cols.cellErr(r, FieldStatus, "unknown status %q (known: 正常运行/正常/运行中, 注销中/正在注销中/正在申请办理注销/申请注销中, 已注销/注销/已关停/关停)", a.RegistryStatus)
+			lc, ok = statuses[compact(a.RegistryStatus)]
+		}
+		if !ok {
+			return a, cols.cellErr(r, FieldStatus, "未知的运行状态“%s”（可用：%s；其他写法可在配置 registry.statuses 中对应到已知状态）", a.RegistryStatus, knownStatuses())
 		}
 		a.Lifecycle = lc
 	}

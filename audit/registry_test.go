@@ -77,7 +77,7 @@ func TestHeaderAliasesAndDecorations(t *testing.T) {
 		for _, alias := range aliases {
 			decorated := []string{" " + alias + " ", "*" + alias, "＊" + alias, alias + "(必填)", fullWidth(alias)}
 			for _, h := range decorated {
-				m, _ := mapHeader("x.csv", sheet.Row{Num: 1, Cells: []string{"其他列", h}}, []Field{field}, nil)
+				m, _ := mapHeader("x.csv", sheet.Row{Num: 1, Cells: []string{"其他列", h}}, []Field{field}, nil, nil)
 				if i, ok := m.index[field]; !ok || i != 1 {
 					t.Errorf("header %q not mapped to %s", h, field)
 				}
@@ -102,7 +102,7 @@ func TestHeaderConfigAliasWins(t *testing.T) {
 	if err := sheettest.WriteCSV(path, rows, "utf-8"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LoadRegistry(path, LoadOptions{}); err == nil || !strings.Contains(err.Error(), "missing required column") {
+	if _, err := LoadRegistry(path, LoadOptions{}); err == nil || !strings.Contains(err.Error(), "缺少必需的列") {
 		t.Fatalf("want missing column error, got %v", err)
 	}
 	reg, err := LoadRegistry(path, LoadOptions{Columns: Columns{"name": {"公众号名称"}, "owner": {"单位"}}})
@@ -143,11 +143,11 @@ func TestRegistryInputErrors(t *testing.T) {
 		rows [][]string
 		want []string // substrings of the error for both xlsx and CSV
 	}{
-		{"bad status", badStatus, []string{"row 6", "column I", "运行状态", "暂停更新"}},
-		{"empty owner", noOwner, []string{"row 4", "column D", "开设主体"}},
-		{"bad id", badID, []string{"row 2", "column H", "账号ID"}},
-		{"missing column", missingCol, []string{"row 1", "missing required column", "开设主体"}},
-		{"header only", rows[:1], []string{"no account rows"}},
+		{"bad status", badStatus, []string{"第6行", "I列", "运行状态", "未知的运行状态“暂停更新”"}},
+		{"empty owner", noOwner, []string{"第4行", "D列", "开设主体为空"}},
+		{"bad id", badID, []string{"第2行", "H列", "账号ID"}},
+		{"missing column", missingCol, []string{"第1行", "缺少必需的列", "开设主体"}},
+		{"header only", rows[:1], []string{"表头下面没有账号行"}},
 	}
 	for _, c := range cases {
 		for _, path := range writeBoth(t, c.rows) {
@@ -219,7 +219,7 @@ func TestLoadObservationsAndFindings(t *testing.T) {
 		p := filepath.Join(dir, "bad.csv")
 		sheettest.WriteCSV(p, [][]string{{"账号名称", "账号类型", "最近更新时间"}, {"a", "微博", "2022-08-01"}, {"b", "微博", bad}}, "utf-8")
 		_, err := LoadObservations(p, LoadOptions{}, shanghai)
-		if err == nil || !strings.Contains(err.Error(), "row 3") || !strings.Contains(err.Error(), "column C") {
+		if err == nil || !strings.Contains(err.Error(), "第3行") || !strings.Contains(err.Error(), "C列") {
 			t.Errorf("bad date %q: %v", bad, err)
 		}
 	}
@@ -231,7 +231,7 @@ func TestLoadObservationsAndFindings(t *testing.T) {
 		t.Errorf("findings = %+v, %v", fs, err)
 	}
 	sheettest.WriteCSV(fd, [][]string{{"账号名称", "账号类型", "问题", "单项否决"}, {"a", "微博", "严重表述错误", "可能"}}, "utf-8")
-	if _, err := LoadFindings(fd, LoadOptions{}); err == nil || !strings.Contains(err.Error(), "row 2") {
+	if _, err := LoadFindings(fd, LoadOptions{}); err == nil || !strings.Contains(err.Error(), "第2行") {
 		t.Errorf("bad veto value: %v", err)
 	}
 }

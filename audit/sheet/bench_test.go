@@ -30,6 +30,13 @@ func BenchmarkReadXLSX(b *testing.B) {
 	})
 }
 
+// BenchmarkReadXLSXShared reads the same registry saved the way Excel saves it: shared strings.
+func BenchmarkReadXLSXShared(b *testing.B) {
+	benchSizes(b, func(b *testing.B, n int) string {
+		return benchFile(b, n, ".shared.xlsx", func(p string) error { return sheettest.WriteRegistryXLSXShared(p, n, 1) })
+	})
+}
+
 func BenchmarkReadCSVGB18030(b *testing.B) {
 	benchSizes(b, func(b *testing.B, n int) string {
 		return benchFile(b, n, ".gb18030.csv", func(p string) error { return sheettest.WriteRegistryCSV(p, n, 1, sheettest.GB18030) })

@@ -2,135 +2,432 @@ package sheet
 
 import (
 	"bytes"
+	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"slices"
+	"io"
+	"os"
 	"strings"
-	"unicode/utf16"
+	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
 )
 
-// decoded is a text file converted to UTF-8.
-type decoded struct {
-	text []byte
-	enc  string
-	// bad is the offset in text of the first place the input could not be decoded (-1 when
-	// all of it could), and why is what was found there. The offset is in the decoded text so
-	// that the CSV parser can turn it into a row and column.
-	bad int
-	why string
-}
-
-var (
-	bomUTF8    = []byte{0xEF, 0xBB, 0xBF}
-	bomUTF16LE = []byte{0xFF, 0xFE}
-	bomUTF16BE = []byte{0xFE, 0xFF}
-	// The one GB18030 sequence that legitimately decodes to U+FFFD; any other U+FFFD in the
-	// decoder's output is its substitute for an invalid sequence.
-	gbReplacement = []byte{0x84, 0x31, 0xA4, 0x37}
-	replacement   = []byte("\uFFFD")
-)
-
-// decodeText detects the encoding of a delimited-text file and converts it to UTF-8, in this
-// order, because each test is certain before the next is a guess:
+// A text file is read twice, never held whole: a first pass over the raw bytes decides the
+// encoding and finds the first byte that cannot be decoded, then the rows are parsed from a
+// streaming decoder (golang.org/x/text) that stops exactly at that byte. The whole file must be
+// seen before any row is handed out because a GBK file can be valid UTF-8 for its first
+// thousand rows; the first pass is cheap (it decodes nothing) and memory stays one buffer.
+//
+// The encoding is decided in this order, because each test is certain before the next is a
+// guess:
 //
 //  1. a BOM (UTF-8, UTF-16LE, UTF-16BE) is taken at its word;
 //  2. NUL bytes in the even or odd positions only mean BOM-less UTF-16;
 //  3. bytes that are valid UTF-8 are UTF-8 — never GBK, because UTF-8 Chinese text fed to a
 //     GB18030 decoder turns into plausible-looking mojibake without any error;
 //  4. bytes that are mostly UTF-8 with a few invalid ones are a damaged or mixed UTF-8 file,
-//     reported where they break (see mostlyUTF8);
+//     reported where they break (see utf8Stats.mixed);
 //  5. anything else is GB18030 (a superset of GBK, which Excel's plain "CSV" uses on Chinese
-//     Windows), checked strictly, since the x/text decoder silently substitutes U+FFFD.
+//     Windows), checked strictly against x/text's own tables, since its decoder silently
+//     substitutes U+FFFD for what it cannot map.
 //
-// The input is decoded once; data is not retained unless it is already UTF-8.
-func decodeText(data []byte) decoded {
+// Excel never writes NUL into text; one means a binary file with a text extension.
+
+var (
+	bomUTF8    = []byte{0xEF, 0xBB, 0xBF}
+	bomUTF16LE = []byte{0xFF, 0xFE}
+	bomUTF16BE = []byte{0xFE, 0xFF}
+)
+
+// textScan is what the first pass found.
+type textScan struct {
+	enc    string
+	bomLen int64
+	bad    int64 // raw offset of the first byte that cannot be decoded, -1 when none
+	why    string
+}
+
+const scanChunk = 1 << 20
+
+// scanText is the first pass.
+func scanText(ctx context.Context, fh *os.File, size int64) (textScan, error) {
+	head := make([]byte, min(size, 4096))
+	if _, err := fh.ReadAt(head, 0); err != nil && err != io.EOF {
+		return textScan{}, err
+	}
+	ts := textScan{bad: -1}
+	var u16 *utf16Check
 	switch {
-	case bytes.HasPrefix(data, bomUTF8):
-		d := decoded{text: data[len(bomUTF8):], enc: EncUTF8BOM, bad: -1}
-		if !utf8.Valid(d.text) {
-			d.bad = firstInvalidUTF8(d.text)
-			d.why = fmt.Sprintf("byte 0x%02X is not valid UTF-8 although the file starts with a UTF-8 BOM", d.text[d.bad])
+	case bytes.HasPrefix(head, bomUTF8):
+		ts.enc, ts.bomLen = EncUTF8BOM, 3
+	case bytes.HasPrefix(head, bomUTF16LE):
+		ts.enc, ts.bomLen, u16 = EncUTF16LE, 2, &utf16Check{}
+	case bytes.HasPrefix(head, bomUTF16BE):
+		ts.enc, ts.bomLen, u16 = EncUTF16BE, 2, &utf16Check{be: true}
+	default:
+		if le, ok := sniffUTF16(head); ok {
+			ts.enc, u16 = EncUTF16BE, &utf16Check{be: true}
+			if le {
+				ts.enc, u16 = EncUTF16LE, &utf16Check{}
+			}
 		}
-		return d
-	case bytes.HasPrefix(data, bomUTF16LE):
-		return decodeUTF16(data[2:], false, EncUTF16LE)
-	case bytes.HasPrefix(data, bomUTF16BE):
-		return decodeUTF16(data[2:], true, EncUTF16BE)
 	}
-	if le, ok := sniffUTF16(data); ok {
-		if le {
-			return decodeUTF16(data, false, EncUTF16LE)
+	if u16 != nil {
+		u16.pos, u16.bad, u16.nul = ts.bomLen, -1, -1
+	}
+	u8 := &utf8Stats{pos: ts.bomLen, spos: ts.bomLen, bad: -1}
+	gb := &gbCheck{pos: ts.bomLen, bad: -1}
+	nul := int64(-1)
+
+	// Pass 1a: UTF-16 checks, or UTF-8 validity (fast: utf8.Valid) and the first NUL. A file
+	// that is not UTF-8 (a GBK file fails at its first Chinese character) stops here early...
+	err := scanChunks(ctx, fh, ts.bomLen, size, func(b []byte, base int64, final bool) (int64, bool) {
+		if u16 != nil {
+			u16.feed(b, base, final)
+			return u16.pos, u16.bad < 0
 		}
-		return decodeUTF16(data, true, EncUTF16BE)
+		u8.feed(b, base, final)
+		if nul < 0 {
+			if i := bytes.IndexByte(b[:int(u8.pos-base)], 0); i >= 0 {
+				nul = base + int64(i)
+			}
+		}
+		return u8.pos, u8.bad < 0
+	})
+	if err != nil {
+		return textScan{}, err
 	}
-	if utf8.Valid(data) {
-		return decoded{text: data, enc: EncUTF8, bad: -1}
+	// ...and pass 1b, only for it, counts sequences for the mixed-encoding test and checks
+	// GB18030, over the whole file.
+	if u16 == nil && u8.bad >= 0 && ts.enc != EncUTF8BOM {
+		nul = -1
+		scanned := ts.bomLen // NUL has been looked for up to here
+		err := scanChunks(ctx, fh, ts.bomLen, size, func(b []byte, base int64, final bool) (int64, bool) {
+			if nul < 0 {
+				if i := bytes.IndexByte(b[int(scanned-base):], 0); i >= 0 {
+					nul = scanned + int64(i)
+				}
+			}
+			scanned = base + int64(len(b))
+			gb.feed(b, base, final)
+			keep := gb.pos
+			if !u8.decided {
+				u8.count(b, base, final)
+				keep = min(keep, u8.spos)
+				// Each remaining 3 bytes can add at most one long sequence: once even that
+				// cannot reach the ratio, the file is not mixed, whatever follows.
+				u8.decided = 5*(u8.long+int((size-u8.spos)/3)) < u8.invalid
+			}
+			return keep, true
+		})
+		if err != nil {
+			return textScan{}, err
+		}
 	}
-	if bad, mixed := mostlyUTF8(data); mixed {
-		return decoded{text: data, enc: EncUTF8, bad: bad, why: fmt.Sprintf(
-			"byte 0x%02X is not valid UTF-8, but most of the file is UTF-8: the file mixes encodings (text pasted from a GBK file?); fix or retype this cell",
-			data[bad])}
+
+	switch {
+	case u16 != nil:
+		ts.bad, ts.why = u16.bad, u16.why
+		if ts.bad < 0 && u16.nul >= 0 {
+			ts.bad, ts.why = u16.nul, nulWhy
+		}
+		return ts, nil
+	case ts.enc == EncUTF8BOM:
+		if u8.bad >= 0 {
+			ts.bad, ts.why = u8.bad, fmt.Sprintf("字节 0x%02X 不是有效的 UTF-8，但文件以 UTF-8 BOM 开头", u8.badByte)
+		}
+	case u8.bad < 0:
+		ts.enc = EncUTF8
+	case u8.mixed():
+		ts.enc, ts.bad = EncUTF8, u8.bad
+		ts.why = fmt.Sprintf("字节 0x%02X 不是有效的 UTF-8，而文件的其余部分是 UTF-8：文件混用了编码（从 GBK 文件粘贴来的文字？）；请修改或重新输入这个单元格", u8.badByte)
+	default:
+		ts.enc, ts.bad = EncGB18030, gb.bad
+		if gb.bad >= 0 {
+			ts.why = describeGB(gb.badSeq)
+		}
 	}
-	return decodeGB18030(data)
+	if ts.bad < 0 && nul >= 0 {
+		ts.bad, ts.why = nul, nulWhy
+	}
+	return ts, nil
 }
 
-// mostlyUTF8 catches a UTF-8 file with a few foreign bytes (a GBK cell pasted into a UTF-8
-// file, a truncated character), which GB18030 would otherwise "decode" without complaint,
-// turning every correct Chinese character of the file into mojibake. It counts UTF-8 sequences
-// of three and four bytes (Chinese text in UTF-8) against invalid bytes: in GBK text such
-// sequences arise by chance at about 0.5% of the invalid bytes (2.5% for traditional-heavy
-// text), while UTF-8 with a damaged cell has far more of them than invalid bytes. The file is
-// called mixed at 20%. It returns the offset of the first invalid byte and whether it is.
-func mostlyUTF8(data []byte) (firstBad int, mixed bool) {
-	// A hand-rolled structural count rather than utf8.DecodeRune per byte: this pass runs over
-	// every GBK file, and an approximate count is enough for a ratio; the exact position is
-	// found afterwards only in the rare mixed case.
+// scanChunks reads [from, size) in chunks and calls feed with a window of raw bytes starting at
+// base; feed returns the first offset it still needs (the window keeps bytes from there: a
+// sequence cut by the chunk's end) and whether to go on.
+func scanChunks(ctx context.Context, fh *os.File, from, size int64, feed func(b []byte, base int64, final bool) (int64, bool)) error {
+	buf := make([]byte, 0, scanChunk+8)
+	base := from
+	r := io.NewSectionReader(fh, from, size-from)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n, err := io.ReadFull(r, buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		final := err == io.EOF || err == io.ErrUnexpectedEOF
+		if err != nil && !final {
+			return err
+		}
+		keep, more := feed(buf, base, final)
+		if final || !more {
+			return nil
+		}
+		if keep == base && len(buf) == cap(buf) {
+			return errors.New("sheet: text scan made no progress") // a bug, not bad input
+		}
+		buf = buf[:copy(buf, buf[int(keep-base):])]
+		base = keep
+	}
+}
+
+const nulWhy = "有 NUL 字节：这是二进制数据，不是文本文件"
+
+// utf8Stats validates UTF-8 and, for rule 4, counts sequences structurally.
+type utf8Stats struct {
+	pos     int64 // next byte to validate
+	bad     int64
+	badByte byte
+	// mostlyUTF8 counts: UTF-8 sequences of three and four bytes (Chinese text in UTF-8) against
+	// invalid bytes. In GBK text such sequences arise by chance at about 0.5% of the invalid
+	// bytes (2.5% for traditional-heavy text), while UTF-8 with a damaged cell has far more of
+	// them than invalid bytes. The file is called mixed at 20%.
+	spos          int64
+	long, invalid int
+	decided       bool // the counts can no longer make the file mixed
+}
+
+func (u *utf8Stats) mixed() bool { return u.long >= 4 && 5*u.long >= u.invalid }
+
+// completeEnd returns the end of the last complete UTF-8 sequence in b (len(b) unless b ends
+// in the middle of one).
+func completeEnd(b []byte) int {
+	for k := 1; k <= utf8.UTFMax-1 && k <= len(b); k++ {
+		c := b[len(b)-k]
+		if c < utf8.RuneSelf {
+			return len(b)
+		}
+		if c >= 0xC0 {
+			if utf8.FullRune(b[len(b)-k:]) {
+				return len(b)
+			}
+			return len(b) - k
+		}
+	}
+	return len(b)
+}
+
+func (u *utf8Stats) feed(b []byte, base int64, final bool) {
+	if u.bad >= 0 {
+		return
+	}
+	i := int(u.pos - base)
+	end := len(b)
+	if !final {
+		end = completeEnd(b)
+	}
+	if end > i && utf8.Valid(b[i:end]) {
+		i = end
+	} else {
+		for i < end {
+			if b[i] < utf8.RuneSelf {
+				i++
+				continue
+			}
+			r, size := utf8.DecodeRune(b[i:end])
+			if r == utf8.RuneError && size <= 1 {
+				u.bad, u.badByte = base+int64(i), b[i]
+				break
+			}
+			i += size
+		}
+	}
+	u.pos = base + int64(i)
+}
+
+// count is the structural count of mostlyUTF8, run over the whole file.
+func (u *utf8Stats) count(b []byte, base int64, final bool) {
 	cont := func(c byte) bool { return c&0xC0 == 0x80 }
-	var long, invalid int
-	n := len(data)
-	for i := 0; i < n; {
-		c := data[i]
-		switch {
-		case c < utf8.RuneSelf:
-			i++
-		case c >= 0xE0 && c <= 0xEF && i+2 < n && cont(data[i+1]) && cont(data[i+2]):
-			long++
-			i += 3
-		case c >= 0xF0 && c <= 0xF4 && i+3 < n && cont(data[i+1]) && cont(data[i+2]) && cont(data[i+3]):
-			long++
-			i += 4
-		case c >= 0xC2 && c <= 0xDF && i+1 < n && cont(data[i+1]):
-			i += 2
-		default:
-			invalid++
-			i++
-		}
+	n := len(b)
+	stop := n
+	if !final {
+		stop = n - 3 // every lookahead below stays inside b
 	}
-	if long >= 4 && 5*long >= invalid {
-		return firstInvalidUTF8(data), true
-	}
-	return -1, false
-}
-
-// firstInvalidUTF8 returns the offset of the first byte that does not start a valid UTF-8
-// sequence.
-func firstInvalidUTF8(b []byte) int {
-	for i := 0; i < len(b); {
-		if b[i] < utf8.RuneSelf {
+	i := int(u.spos - base)
+	for i < stop {
+		c := b[i]
+		if c < utf8.RuneSelf {
 			i++
+			for i+8 <= stop && binary.LittleEndian.Uint64(b[i:])&0x8080808080808080 == 0 {
+				i += 8
+			}
 			continue
 		}
-		r, size := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && size <= 1 {
-			return i
+		switch {
+		case c >= 0xE0 && c <= 0xEF && i+2 < n && cont(b[i+1]) && cont(b[i+2]):
+			u.long++
+			i += 3
+		case c >= 0xF0 && c <= 0xF4 && i+3 < n && cont(b[i+1]) && cont(b[i+2]) && cont(b[i+3]):
+			u.long++
+			i += 4
+		case c >= 0xC2 && c <= 0xDF && i+1 < n && cont(b[i+1]):
+			i += 2
+		default:
+			u.invalid++
+			i++
+		}
+	}
+	u.spos = base + int64(max(i, int(u.spos-base)))
+}
+
+// gbCheck validates GB18030: sequences of one byte (ASCII, and 0x80 = € as in code page 936),
+// two bytes (lead 81–FE, trail 40–7E or 80–FE, mapped in x/text's table) or four bytes (81–FE,
+// 30–39, 81–FE, 30–39, in the two ranges GB18030 assigns).
+type gbCheck struct {
+	pos    int64
+	bad    int64
+	badSeq []byte
+}
+
+func (g *gbCheck) feed(b []byte, base int64, final bool) {
+	if g.bad >= 0 {
+		g.pos = base + int64(len(b))
+		return
+	}
+	two := gbTwoByte()
+	n := len(b)
+	stop := n
+	if !final {
+		stop = n - 3
+	}
+	i := int(g.pos - base)
+	for i < stop {
+		c0 := b[i]
+		if c0 <= 0x80 {
+			i++
+			for i+8 <= stop && binary.LittleEndian.Uint64(b[i:])&0x8080808080808080 == 0 {
+				i += 8
+			}
+			continue
+		}
+		size, ok := 0, false
+		if c0 != 0xFF && i+1 < n {
+			switch c1 := b[i+1]; {
+			case 0x40 <= c1 && c1 <= 0x7E, 0x80 <= c1 && c1 <= 0xFE:
+				size, ok = 2, two[int(c0-0x81)*191+int(c1-0x40)]
+			case 0x30 <= c1 && c1 <= 0x39:
+				if i+3 < n && b[i+2] >= 0x81 && b[i+2] <= 0xFE && b[i+3] >= 0x30 && b[i+3] <= 0x39 {
+					size = 4
+					lin := (((int(c0)-0x81)*10+int(c1)-0x30)*126+int(b[i+2])-0x81)*10 + int(b[i+3]) - 0x30
+					ok = lin < 39420 || lin >= 189000 && lin < 1237576
+				}
+			}
+		}
+		if !ok {
+			g.bad = base + int64(i)
+			if size == 0 {
+				size = min(2, n-i)
+			}
+			g.badSeq = append([]byte(nil), b[i:i+size]...)
+			g.pos = base + int64(n)
+			return
 		}
 		i += size
 	}
-	return -1
+	g.pos = base + int64(i)
+}
+
+// gbTwoByte says, for every structurally valid two-byte GB18030 sequence, whether x/text's
+// decoder maps it (its table leaves the user-defined areas, 2067 codes, unmapped). It is read
+// from the decoder itself, once, so the check can never disagree with the decoding.
+var gbTwoByte = sync.OnceValue(func() []bool {
+	var src []byte
+	for c0 := 0x81; c0 <= 0xFE; c0++ {
+		for c1 := 0x40; c1 <= 0xFE; c1++ {
+			src = append(src, byte(c0), byte(c1), '\n')
+		}
+	}
+	out, _ := simplifiedchinese.GB18030.NewDecoder().Bytes(src)
+	lines := bytes.Split(out, []byte{'\n'})
+	ok := make([]bool, 126*191)
+	for i := range ok {
+		c1 := i%191 + 0x40
+		ok[i] = c1 != 0x7F && i < len(lines) && utf8.RuneCount(lines[i]) == 1 && !bytes.Equal(lines[i], []byte("\uFFFD"))
+	}
+	return ok
+})
+
+// describeGB words an undecodable GB18030 sequence.
+func describeGB(seq []byte) string {
+	var hex []string
+	for _, c := range seq {
+		if c == '\r' || c == '\n' {
+			break
+		}
+		hex = append(hex, fmt.Sprintf("0x%02X", c))
+	}
+	return fmt.Sprintf("字节 %s 既不是 UTF-8 也不是 GBK/GB18030 编码；请在 Excel 中把文件另存为“CSV UTF-8”或 .xlsx 工作簿",
+		strings.Join(hex, " "))
+}
+
+// utf16Check validates UTF-16: surrogates must pair and the length must be even.
+type utf16Check struct {
+	be  bool
+	pos int64
+	bad int64
+	why string
+	nul int64 // first U+0000
+}
+
+func (u *utf16Check) feed(b []byte, base int64, final bool) {
+	if u.bad >= 0 {
+		u.pos = base + int64(len(b))
+		return
+	}
+	unit := func(i int) uint16 {
+		if u.be {
+			return uint16(b[i])<<8 | uint16(b[i+1])
+		}
+		return uint16(b[i]) | uint16(b[i+1])<<8
+	}
+	i := int(u.pos - base)
+	for i+1 < len(b) {
+		v := unit(i)
+		switch {
+		case v == 0:
+			if u.nul < 0 {
+				u.nul = base + int64(i)
+			}
+			i += 2
+		case v < 0xD800 || v >= 0xE000:
+			i += 2
+		case v < 0xDC00 && i+3 < len(b):
+			if w := unit(i + 2); w >= 0xDC00 && w < 0xE000 {
+				i += 4
+				continue
+			}
+			u.bad, u.why = base+int64(i), fmt.Sprintf("UTF-16 代理项 0x%04X 不成对：文本已损坏", v)
+		case v < 0xDC00 && !final:
+			u.pos = base + int64(i)
+			return
+		default:
+			u.bad, u.why = base+int64(i), fmt.Sprintf("UTF-16 代理项 0x%04X 不成对：文本已损坏", v)
+		}
+		if u.bad >= 0 {
+			u.pos = base + int64(len(b))
+			return
+		}
+	}
+	if final && i < len(b) {
+		u.bad, u.why = base+int64(i), "UTF-16 文本的字节数是奇数：文件不完整"
+	}
+	u.pos = base + int64(i)
 }
 
 // sniffUTF16 recognises UTF-16 without a BOM by where its NUL bytes fall: ASCII characters
@@ -160,159 +457,68 @@ func sniffUTF16(data []byte) (le, ok bool) {
 	return false, false
 }
 
-// decodeUTF16 converts UTF-16 to UTF-8 by hand rather than through x/text, because the error
-// must say where the text is broken (an unpaired surrogate, an odd trailing byte) instead of
-// silently becoming U+FFFD.
-func decodeUTF16(b []byte, bigEndian bool, enc string) decoded {
-	d := decoded{text: make([]byte, 0, len(b)+len(b)/2), enc: enc, bad: -1}
-	n := len(b) / 2
-	unit := func(i int) uint16 {
-		if bigEndian {
-			return uint16(b[2*i])<<8 | uint16(b[2*i+1])
-		}
-		return uint16(b[2*i]) | uint16(b[2*i+1])<<8
+// decodeError is where the decoded stream stops when the first pass found an undecodable byte:
+// the parser reading the stream meets it at exactly that byte's row and column.
+type decodeError struct{ why string }
+
+func (e *decodeError) Error() string { return e.why }
+
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
+
+// reader returns the file's text as UTF-8, streaming, up to the first undecodable byte (then a
+// *decodeError).
+func (ts textScan) reader(ctx context.Context, fh *os.File, size int64) io.Reader {
+	end := size
+	if ts.bad >= 0 {
+		end = ts.bad
 	}
-	out := d.text
-	for i := 0; i < n; i++ {
-		u := unit(i)
-		switch {
-		case u < utf8.RuneSelf:
-			out = append(out, byte(u))
-		case u < 0xD800 || u >= 0xE000:
-			out = utf8.AppendRune(out, rune(u))
-		case u < 0xDC00 && i+1 < n && unit(i+1) >= 0xDC00 && unit(i+1) < 0xE000:
-			out = utf8.AppendRune(out, utf16.DecodeRune(rune(u), rune(unit(i+1))))
-			i++
-		default:
-			if d.bad < 0 {
-				d.bad = len(out)
-				d.why = fmt.Sprintf("unpaired UTF-16 surrogate 0x%04X: the text is damaged", u)
-			}
-			out = utf8.AppendRune(out, utf8.RuneError)
-		}
+	var r io.Reader = ctxReader{ctx: ctx, r: io.NewSectionReader(fh, ts.bomLen, end-ts.bomLen)}
+	switch ts.enc {
+	case EncGB18030:
+		r = &bomStripper{r: transform.NewReader(r, simplifiedchinese.GB18030.NewDecoder())}
+	case EncUTF16LE:
+		r = &bomStripper{r: transform.NewReader(r, unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM).NewDecoder())}
+	case EncUTF16BE:
+		r = &bomStripper{r: transform.NewReader(r, unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM).NewDecoder())}
 	}
-	if len(b)%2 == 1 && d.bad < 0 {
-		d.bad = len(out)
-		d.why = "odd number of bytes in UTF-16 text: the file is truncated"
+	if ts.bad >= 0 {
+		r = io.MultiReader(r, errReader{&decodeError{why: ts.why}})
 	}
-	d.text = bytes.TrimPrefix(out, replacementBOM)
-	if d.bad >= 0 && len(d.text) < len(out) {
-		d.bad -= len(out) - len(d.text)
-	}
-	return d
+	return r
 }
 
-var replacementBOM = []byte("\uFEFF")
-
-// decodeGB18030 decodes the whole file in one pass, then checks the output for U+FFFD: x/text
-// substitutes it for invalid input instead of failing. Only if some appears (rare: a real file
-// almost never contains U+FFFD) does it re-examine the lines concerned sequence by sequence to
-// tell the one legitimate encoding of U+FFFD from invalid bytes and find where they are.
-func decodeGB18030(data []byte) decoded {
-	out, err := transformAll(simplifiedchinese.GB18030.NewDecoder(), data)
-	if err != nil { // not expected: the decoder substitutes rather than fails
-		return decoded{text: data, enc: EncGB18030, bad: 0, why: "cannot decode as GB18030: " + err.Error()}
-	}
-	d := decoded{text: out, enc: EncGB18030, bad: -1}
-	if bytes.Contains(out, replacement) {
-		d.bad, d.why = checkGB18030(data, out)
-	}
-	d.text = bytes.TrimPrefix(d.text, replacementBOM) // GB18030's own BOM, 84 31 95 33
-	if d.bad > 0 && len(d.text) < len(out) {
-		d.bad -= len(out) - len(d.text)
-	}
-	return d
+// bomStripper drops one U+FEFF at the start of decoded text: GB18030's own BOM (84 31 95 33),
+// or a BOM left after UTF-16 detection.
+type bomStripper struct {
+	r    io.Reader
+	done bool
+	pend []byte
+	err  error
 }
 
-// transformAll runs t over all of src into one buffer sized for the usual expansion (a 2-byte
-// GBK character becomes 3 bytes of UTF-8), instead of transform.Bytes's repeated doubling,
-// which for a 30 MB registry allocates several times the output size.
-func transformAll(t transform.Transformer, src []byte) ([]byte, error) {
-	out := make([]byte, 0, len(src)+len(src)/2+64)
-	for {
-		nDst, nSrc, err := t.Transform(out[len(out):cap(out)], src, true)
-		out = out[:len(out)+nDst]
-		src = src[nSrc:]
-		if err == nil {
-			return out, nil
+func (s *bomStripper) Read(p []byte) (int, error) {
+	if !s.done {
+		s.done = true
+		head := make([]byte, 3)
+		n, err := io.ReadFull(s.r, head)
+		if !(n == 3 && bytes.Equal(head, bomUTF8)) {
+			s.pend = head[:n]
 		}
-		if !errors.Is(err, transform.ErrShortDst) {
-			return out, err
+		if err != nil && err != io.ErrUnexpectedEOF {
+			s.err = err
+		} else if err == io.ErrUnexpectedEOF {
+			s.err = io.EOF
 		}
-		// Only 0x80 (€) and invalid bytes expand threefold.
-		out = slices.Grow(out, 3*len(src)+64)
 	}
-}
-
-// checkGB18030 finds the first invalid sequence in data given its decoded form out. Lines are
-// decoded independently: 0x0A is never part of a multi-byte GB18030 sequence, so the n-th line
-// of data decodes to the n-th line of out.
-func checkGB18030(data, out []byte) (bad int, why string) {
-	dec := simplifiedchinese.GB18030.NewDecoder()
-	outOff := 0
-	for len(data) > 0 {
-		inEnd := bytes.IndexByte(data, '\n') + 1
-		if inEnd == 0 {
-			inEnd = len(data)
-		}
-		outEnd := bytes.IndexByte(out[outOff:], '\n') + 1
-		if outEnd == 0 {
-			outEnd = len(out) - outOff
-		}
-		if bytes.Contains(out[outOff:outOff+outEnd], replacement) {
-			if i, size := firstInvalidGB18030(data[:inEnd]); i >= 0 {
-				prefix, _ := dec.Bytes(data[:i]) // valid, so decodes as it did in out
-				return outOff + len(prefix), describeGB(data[i : i+size])
-			}
-		}
-		data = data[inEnd:]
-		outOff += outEnd
+	if len(s.pend) > 0 {
+		n := copy(p, s.pend)
+		s.pend = s.pend[n:]
+		return n, nil
 	}
-	return -1, ""
-}
-
-// firstInvalidGB18030 returns the offset and length of the first invalid sequence in line, or
-// -1. Sequences are delimited by GB18030's structure (1, 2 or 4 bytes) and each is decoded on
-// its own, so the exact mapping tables of x/text decide validity.
-func firstInvalidGB18030(line []byte) (int, int) {
-	dec := simplifiedchinese.GB18030.NewDecoder()
-	for i := 0; i < len(line); {
-		c0 := line[i]
-		if c0 <= 0x80 { // ASCII, or 0x80 = € in code page 936
-			i++
-			continue
-		}
-		size := 0
-		if c0 != 0xFF && i+1 < len(line) {
-			switch c1 := line[i+1]; {
-			case 0x40 <= c1 && c1 <= 0x7E, 0x80 <= c1 && c1 <= 0xFE:
-				size = 2
-			case 0x30 <= c1 && c1 <= 0x39:
-				if i+3 < len(line) && line[i+2] >= 0x81 && line[i+2] <= 0xFE && line[i+3] >= 0x30 && line[i+3] <= 0x39 {
-					size = 4
-				}
-			}
-		}
-		if size == 0 {
-			return i, min(2, len(line)-i)
-		}
-		seq := line[i : i+size]
-		if r, _ := dec.Bytes(seq); bytes.Contains(r, replacement) && !bytes.Equal(seq, gbReplacement) {
-			return i, size
-		}
-		i += size
+	if s.err != nil {
+		return 0, s.err
 	}
-	return -1, 0
-}
-
-func describeGB(seq []byte) string {
-	var hex []string
-	for _, c := range seq {
-		if c == '\r' || c == '\n' {
-			break
-		}
-		hex = append(hex, fmt.Sprintf("0x%02X", c))
-	}
-	return fmt.Sprintf("bytes %s are neither UTF-8 nor GBK/GB18030; save the file from Excel as \"CSV UTF-8\" or as an .xlsx workbook",
-		strings.Join(hex, " "))
+	return s.r.Read(p)
 }

@@ -3,6 +3,7 @@ package sheet
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"unicode/utf8"
 )
@@ -42,15 +43,22 @@ func isWorkbookExt(ext string) bool {
 	return false
 }
 
-// oleError explains an OLE2 file. excelize reads only OOXML, and the fix is a "save as" the
-// user can do in Excel or WPS, so the message says which.
+// oleError explains an OLE2 file. Only OOXML is read, and the fix is a "save as" the user can do
+// in Excel or WPS, so the message says which. The directory that names an encrypted package's
+// streams is near the start of the file; only the first megabyte is searched, so a huge .xls
+// is not read into memory to word an error.
 func oleError(path string) *Error {
-	if data, err := os.ReadFile(path); err == nil && bytes.Contains(data, oleEncrypted) {
-		return &Error{File: path, Err: ErrOldXLS,
-			Msg: "is a password-protected workbook; open it in Excel or WPS, remove the password and save it again"}
+	if fh, err := os.Open(path); err == nil {
+		head := make([]byte, 1<<20)
+		n, _ := io.ReadFull(fh, head)
+		fh.Close()
+		if bytes.Contains(head[:n], oleEncrypted) {
+			return &Error{File: path, Err: ErrOldXLS,
+				Msg: "是设置了密码的工作簿；请在 Excel 或 WPS 中打开，取消密码后重新保存"}
+		}
 	}
 	return &Error{File: path, Err: ErrOldXLS,
-		Msg: "is in the old Excel 97-2003 .xls format; open it in Excel or WPS and save it as an .xlsx workbook (Excel 工作簿)"}
+		Msg: "是旧版 Excel 97-2003 .xls 格式；请在 Excel 或 WPS 中打开，另存为 .xlsx 工作簿（Excel 工作簿）"}
 }
 
 // notWorkbookError says what a file named .xlsx actually looks like, so the user knows whether
@@ -59,13 +67,13 @@ func notWorkbookError(path, ext string, head []byte) *Error {
 	var what string
 	switch {
 	case looksHTML(head):
-		what = "it is an HTML or XML document (a web page exported \"as Excel\"); open it in Excel or WPS and save it as an .xlsx workbook"
+		what = "它是 HTML 或 XML 文档（网页“导出为 Excel”的结果）；请在 Excel 或 WPS 中打开，另存为 .xlsx 工作簿"
 	case looksText(head):
-		what = "it looks like a CSV/text file; if it is one, rename it to .csv"
+		what = "它看起来是 CSV 文本文件；如果是，请把扩展名改为 .csv"
 	default:
-		what = "its content is not a spreadsheet (the file may be damaged or incomplete)"
+		what = "它的内容不是电子表格（文件可能已损坏或不完整）"
 	}
-	return &Error{File: path, Err: ErrNotWorkbook, Msg: fmt.Sprintf("is not an %s workbook: %s", ext, what)}
+	return &Error{File: path, Err: ErrNotWorkbook, Msg: fmt.Sprintf("不是 %s 工作簿：%s", ext, what)}
 }
 
 // looksHTML reports whether the start of a file is markup: HTML pages and Excel 2003 XML

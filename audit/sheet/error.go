@@ -21,6 +21,13 @@ var (
 	ErrNoSheet = errors.New("sheet: no such sheet")
 	// ErrEncoding: the bytes are not valid in any encoding Excel or WPS writes.
 	ErrEncoding = errors.New("sheet: undecodable text")
+	// ErrDamaged: a workbook part is not well-formed (bad XML, a row or cell out of order, a
+	// zip entry that fails its checks). The rows read before it must not be used as if they
+	// were the whole file.
+	ErrDamaged = errors.New("sheet: damaged workbook")
+	// ErrTooLarge: a part, a cell or a table is beyond the bounds the reader accepts (a
+	// decompression bomb, or a file far larger than any real registry).
+	ErrTooLarge = errors.New("sheet: input too large")
 )
 
 // Error is every input error this package returns, and the type other packages use for errors
@@ -40,10 +47,11 @@ type Error struct {
 	Err    error
 }
 
-// Error formats the error the way a user finds the cell, e.g.
+// Error formats the error the way a user finds the cell, in the wording of the users (who read
+// Chinese), e.g.
 //
-//	registry.xlsx: row 5, column D (运行状态): unknown status "暂停"
-//	registry.csv: file is empty
+//	registry.xlsx: 第5行 D列（运行状态）: 未知的运行状态“暂停”
+//	registry.csv: 文件为空
 //
 // Only the base name of the file is printed: users know which file they passed, and full
 // temp or network paths make the message hard to read in a terminal.
@@ -55,15 +63,15 @@ func (e *Error) Error() string {
 	loc := ""
 	switch {
 	case e.Row > 0 && e.Col > 0:
-		loc = "row " + strconv.Itoa(e.Row) + ", column " + ColumnName(e.Col)
+		loc = "第" + strconv.Itoa(e.Row) + "行 " + ColumnName(e.Col) + "列"
 	case e.Row > 0:
-		loc = "row " + strconv.Itoa(e.Row)
+		loc = "第" + strconv.Itoa(e.Row) + "行"
 	case e.Col > 0:
-		loc = "column " + ColumnName(e.Col)
+		loc = ColumnName(e.Col) + "列"
 	}
 	if e.Col > 0 {
 		if h := strings.TrimSpace(e.Header); h != "" {
-			loc += " (" + h + ")"
+			loc += "（" + h + "）"
 		}
 	}
 	if loc != "" {

@@ -1,6 +1,8 @@
 package sheet_test
 
 import (
+	"bytes"
+	"encoding/csv"
 	"errors"
 	"io"
 	"os"
@@ -18,7 +20,8 @@ import (
 // FuzzCSV feeds arbitrary bytes through Open and Next as a .csv file. Whatever the input, the
 // reader must not panic or hang, every error must be a *sheet.Error, row numbers must rise,
 // and every cell handed out must be valid UTF-8 without NUL (undecodable input is an error,
-// never U+FFFD-filled or mojibake text).
+// never U+FFFD-filled or mojibake text). For UTF-8 text the rows must be exactly those
+// encoding/csv reads with lazy quotes, numbered as before (csvRows).
 func FuzzCSV(f *testing.F) {
 	gbk := func(s string) []byte {
 		b, _ := simplifiedchinese.GBK.NewEncoder().Bytes([]byte(s))
@@ -55,12 +58,22 @@ func FuzzCSV(f *testing.F) {
 		}
 		defer file.Close()
 		last := 0
+		var got []sheet.Row
 		for n := 0; ; n++ {
 			if n > len(data)+1 {
 				t.Fatalf("more rows (%d) than input bytes", n)
 			}
 			row, err := file.Next()
 			if errors.Is(err, io.EOF) {
+				if enc := file.Encoding(); file.Format() == sheet.FormatCSV && (enc == sheet.EncUTF8 || enc == sheet.EncUTF8BOM) {
+					text := data
+					if enc == sheet.EncUTF8BOM {
+						text = data[3:]
+					}
+					if want := csvRows(text, file); rowsText(got) != rowsText(want) {
+						t.Fatalf("rows differ from encoding/csv's:\nours   %s\ntheirs %s", rowsText(got), rowsText(want))
+					}
+				}
 				return
 			}
 			if err != nil {
@@ -74,8 +87,9 @@ func FuzzCSV(f *testing.F) {
 				t.Fatalf("row number %d after %d", row.Num, last)
 			}
 			last = row.Num
+			got = append(got, row)
 			if file.Format() != sheet.FormatCSV {
-				continue // a zip that excelize accepted; its cells are excelize's business
+				continue // a zip read as a workbook: FuzzXLSX checks those cells
 			}
 			for _, c := range row.Cells {
 				if !utf8.ValidString(c) || strings.ContainsRune(c, 0) {
@@ -84,4 +98,29 @@ func FuzzCSV(f *testing.F) {
 			}
 		}
 	})
+}
+
+// csvRows reads text as the package did with encoding/csv before it had its own parser: lazy
+// quotes, ragged rows, blank records skipped, and the row number derived from encoding/csv's
+// line numbers (every empty line a row, a multi-line record one row).
+func csvRows(text []byte, f *sheet.File) []sheet.Row {
+	r := csv.NewReader(bytes.NewReader(text))
+	r.Comma = f.Delimiter()
+	r.LazyQuotes = true
+	r.FieldsPerRecord = -1
+	var out []sheet.Row
+	row, endLine := 0, 0
+	for {
+		rec, err := r.Read()
+		if err != nil {
+			return out
+		}
+		start, _ := r.FieldPos(0)
+		lastLine, _ := r.FieldPos(len(rec) - 1)
+		row += start - endLine
+		endLine = lastLine + strings.Count(rec[len(rec)-1], "\n")
+		if !isBlank(rec) {
+			out = append(out, sheet.Row{Num: row, Cells: rec})
+		}
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/nmaudit/nmaudit/audit/sheet"
+	"github.com/nmaudit/nmaudit/audit/sheet/sheettest"
 )
 
 // writeFile writes raw bytes to name in a fresh temp dir and returns the path.
@@ -82,4 +83,10 @@ func wantRows(t testing.TB, rows []sheet.Row, nums []int, cells [][]string) {
 	if got := cellsOf(rows); !reflect.DeepEqual(got, cells) {
 		t.Errorf("cells =\n%q\nwant\n%q", got, cells)
 	}
+}
+
+func sheettestRegistryXLSX(p string, n int) error { return sheettest.WriteRegistryXLSX(p, n, 3) }
+
+func sheettestWriteXLSX(p string, n int) error {
+	return sheettest.WriteXLSX(p, sheettest.RegistryRows(n, 4))
 }

@@ -1,15 +1,19 @@
 // Package sheet reads the tabular files nmaudit takes as input — the registry export, target
 // lists, observations and findings — as rows of strings with the row numbers a spreadsheet
-// shows, whatever shape Excel or WPS on Chinese Windows gave them: .xlsx workbooks (read with
-// github.com/xuri/excelize/v2, https://xuri.me/excelize/), or delimited text in UTF-8, UTF-8
-// with BOM, GBK/GB18030 or UTF-16 (decoded with golang.org/x/text).
+// shows, whatever shape Excel or WPS on Chinese Windows gave them: .xlsx workbooks (Office Open
+// XML, ECMA-376, https://ecma-international.org/publications-and-standards/standards/ecma-376/,
+// read by this package's own streaming reader over archive/zip), or delimited text in UTF-8,
+// UTF-8 with BOM, GBK/GB18030 or UTF-16 (decoded with golang.org/x/text, streaming).
 //
 // It knows nothing about what the columns mean; it only guarantees that every row comes back
-// with the number the user sees in Excel and that every problem is an *Error naming the file,
-// row and column, so that callers can add their own content errors in the same form.
+// with the number the user sees in Excel, that nothing is dropped silently (a damaged file is an
+// error, never a shorter file), that memory stays bounded whatever the file holds, and that
+// every problem is an *Error naming the file, row and column, so that callers can add their own
+// content errors in the same form.
 package sheet
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -44,6 +48,14 @@ type Options struct {
 	// Sheet is the worksheet to read from an .xlsx workbook; "" means the first sheet in tab
 	// order. Ignored for text files.
 	Sheet string
+	// Context, when set, stops Open and Next soon after it is cancelled (they check it before
+	// every read of a few hundred KB), returning an *Error that wraps the context's error: a
+	// Ctrl-C while a large workbook is read stops the read, not just the program after it.
+	Context context.Context
+	// Hyperlinks makes Open collect the worksheet's hyperlinks, for File.Hyperlink. They are
+	// stored after the cell data, so the sheet is read twice: meant for small files such as
+	// an observations worksheet, not for a registry.
+	Hyperlinks bool
 }
 
 // Row is one non-blank row of the file.
@@ -56,10 +68,16 @@ type Options struct {
 //
 // Cells are the values as read: not trimmed, not padded to the header width (trailing empty
 // cells of an xlsx row are absent), xlsx values raw rather than number-formatted (a date cell
-// is its serial number, see ExcelSerialTime). The slice belongs to the caller.
+// is its serial number, see ExcelSerialTime; a boolean is "1" or "0"; an error value is its
+// text, "#N/A"). The slice belongs to the caller.
+//
+// Kinds, for a workbook, runs parallel to Cells and says what each cell is: text, number,
+// boolean or error value, and whether its number format shows a date, a date and time, or a
+// time. It is nil for text files, whose cells are all text; Row.Kind reads it safely.
 type Row struct {
 	Num   int
 	Cells []string
+	Kinds []CellKind
 }
 
 // rowReader is one format's row source. next returns io.EOF at the end and *Error otherwise.
@@ -75,7 +93,10 @@ type File struct {
 	format   Format
 	encoding string
 	sheet    string
+	sheets   []string
+	comma    byte
 	date1904 bool
+	links    []hyperlink
 
 	r      rowReader
 	first  *Row // prefetched by Open to detect empty files
@@ -92,8 +113,31 @@ type File struct {
 //
 // Open reads up to the first non-blank row, so an empty input — zero bytes, only a BOM, only
 // blank lines or an empty sheet — is reported here as an *Error wrapping ErrEmpty, never as a
-// file with no rows. Every error returned is an *Error.
+// file with no rows. A text file is read through once here to decide its encoding, so an
+// undecodable byte anywhere in it is reported by Open with its row and column. Every error
+// returned is an *Error.
+//
+// What a file may hold is bounded, so that memory and time stay bounded whatever it holds (a
+// 1 MB workbook can inflate to gigabytes): a worksheet part of at most 512 MiB decompressed, a
+// shared-string table of at most 256 MiB and 8,388,608 entries, styles.xml 64 MiB, the other
+// parts 16 MiB; a cell or shared string of at most 32,767 characters (Excel's own limit), a row
+// of at most 4 MiB of text, 1,048,576 rows and 16,384 columns (Excel's limits, applied to text
+// files too). Beyond a bound the read stops with an *Error wrapping ErrTooLarge. Damage — XML
+// that is not well-formed, rows or cells out of order, a zip entry that fails its size or CRC
+// check — is an *Error wrapping ErrDamaged, never a shorter file.
 func Open(path string, opts Options) (*File, error) {
+	return openWith(path, opts, defaultLimits())
+}
+
+// openWith is Open with explicit bounds, which tests lower to exercise the refusals without
+// building gigabyte inputs.
+func openWith(path string, opts Options, lim limits) (*File, error) {
+	if opts.Context == nil {
+		opts.Context = context.Background()
+	}
+	if err := opts.Context.Err(); err != nil {
+		return nil, &Error{File: path, Msg: "读取已取消", Err: err}
+	}
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, openError(path, err)
@@ -105,13 +149,13 @@ func Open(path string, opts Options) (*File, error) {
 	}
 	if st.IsDir() {
 		fh.Close()
-		return nil, &Error{File: path, Msg: "is a directory, not a file"}
+		return nil, &Error{File: path, Msg: "是一个文件夹，不是文件"}
 	}
 	head := make([]byte, 512)
 	n, err := io.ReadFull(fh, head)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 		fh.Close()
-		return nil, &Error{File: path, Msg: "cannot read: " + err.Error(), Err: err}
+		return nil, &Error{File: path, Msg: "无法读取：" + err.Error(), Err: err}
 	}
 	head = head[:n]
 	ext := strings.ToLower(filepath.Ext(path))
@@ -120,10 +164,9 @@ func Open(path string, opts Options) (*File, error) {
 	switch {
 	case n == 0:
 		fh.Close()
-		return nil, &Error{File: path, Msg: "file is empty", Err: ErrEmpty}
+		return nil, &Error{File: path, Msg: "文件为空", Err: ErrEmpty}
 	case isZip(head):
-		fh.Close()
-		f, err = openXLSX(path, opts)
+		f, err = openXLSX(path, fh, st.Size(), opts, lim)
 	case isOLE(head):
 		fh.Close()
 		return nil, oleError(path)
@@ -131,8 +174,7 @@ func Open(path string, opts Options) (*File, error) {
 		fh.Close()
 		return nil, notWorkbookError(path, ext, head)
 	default:
-		f, err = openText(path, fh, st.Size(), ext)
-		fh.Close()
+		f, err = openText(path, fh, st.Size(), ext, opts, lim)
 	}
 	if err != nil {
 		return nil, err
@@ -149,9 +191,9 @@ func Open(path string, opts Options) (*File, error) {
 func (f *File) prefetch() error {
 	row, err := f.r.next()
 	if errors.Is(err, io.EOF) {
-		msg := "file is empty"
+		msg := "文件为空"
 		if f.format == FormatXLSX {
-			msg = fmt.Sprintf("sheet %q is empty", f.sheet)
+			msg = fmt.Sprintf("工作表“%s”为空", f.sheet)
 		}
 		return &Error{File: f.path, Msg: msg, Err: ErrEmpty}
 	}
@@ -164,11 +206,18 @@ func (f *File) prefetch() error {
 }
 
 func openError(path string, err error) *Error {
-	msg := "cannot open: " + err.Error()
+	var msg string
 	var pe *fs.PathError
-	if errors.As(err, &pe) {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		msg = "无法打开：文件不存在"
+	case errors.Is(err, fs.ErrPermission):
+		msg = "无法打开：没有读取权限"
+	case errors.As(err, &pe):
 		// PathError repeats the full path; Error already names the file.
-		msg = "cannot open: " + pe.Err.Error()
+		msg = "无法打开：" + pe.Err.Error()
+	default:
+		msg = "无法打开：" + err.Error()
 	}
 	return &Error{File: path, Msg: msg, Err: err}
 }
@@ -184,8 +233,29 @@ func (f *File) Format() Format { return f.format }
 // characters can tell what the file was taken to be.
 func (f *File) Encoding() string { return f.encoding }
 
+// Delimiter returns the field separator found in a text file (',', TAB or ';'), 0 for a
+// workbook, so a caller can log what the file was taken to be alongside its encoding.
+func (f *File) Delimiter() rune { return rune(f.comma) }
+
 // Sheet returns the name of the worksheet being read ("" for text files).
 func (f *File) Sheet() string { return f.sheet }
+
+// Sheets returns the names of every sheet of the workbook in tab order (nil for text files), so
+// a caller that finds no header on the sheet it read can look at the others.
+func (f *File) Sheets() []string { return f.sheets }
+
+// Hyperlink returns the web address of the hyperlink on cell (row, col) — col 1-based — when
+// the file was opened with Options.Hyperlinks and the cell has one (a link pasted into Excel
+// shows its text, such as "点击查看", while the address lives in the sheet's hyperlink list).
+// It returns "" otherwise.
+func (f *File) Hyperlink(row, col int) string {
+	for _, h := range f.links {
+		if row >= h.row1 && row <= h.row2 && col >= h.col1 && col <= h.col2 {
+			return h.url
+		}
+	}
+	return ""
+}
 
 // Date1904 reports whether the workbook uses the 1904 date system (Excel for Mac), which
 // shifts every date serial by 1462 days; see File.SerialTime.
@@ -217,7 +287,7 @@ func (f *File) Next() (Row, error) {
 		return Row{}, f.err
 	}
 	if f.closed {
-		return Row{}, &Error{File: f.path, Msg: "read after Close", Err: os.ErrClosed}
+		return Row{}, &Error{File: f.path, Msg: "文件已关闭，不能再读取", Err: os.ErrClosed}
 	}
 	if f.first != nil {
 		row := *f.first
@@ -232,15 +302,15 @@ func (f *File) Next() (Row, error) {
 	return row, nil
 }
 
-// Close releases the file. For a workbook this removes the temporary files excelize unpacks
-// large worksheets and shared-string tables into, so it must be called.
+// Close releases the file's descriptor. Nothing is ever written to disk while reading, so a
+// run killed part way leaves nothing behind.
 func (f *File) Close() error {
 	if f.closed {
 		return nil
 	}
 	f.closed = true
 	if err := f.r.close(); err != nil {
-		return &Error{File: f.path, Msg: "close: " + err.Error(), Err: err}
+		return &Error{File: f.path, Msg: "关闭失败：" + err.Error(), Err: err}
 	}
 	return nil
 }

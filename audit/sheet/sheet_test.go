@@ -30,15 +30,15 @@ func TestErrorMessage(t *testing.T) {
 		err  sheet.Error
 		want string
 	}{
-		{sheet.Error{File: "/data/in/registry.xlsx", Row: 5, Col: 4, Header: "运行状态", Msg: `unknown status "暂停"`},
-			`registry.xlsx: row 5, column D (运行状态): unknown status "暂停"`},
-		{sheet.Error{File: "registry.csv", Msg: "file is empty"}, "registry.csv: file is empty"},
-		{sheet.Error{File: "r.csv", Row: 12, Msg: "duplicate account"}, "r.csv: row 12: duplicate account"},
-		{sheet.Error{File: "r.csv", Row: 3, Col: 28, Msg: "bad"}, "r.csv: row 3, column AB: bad"},
-		{sheet.Error{File: "r.csv", Row: 3, Col: 2, Header: " *账号名称 ", Msg: "empty"}, "r.csv: row 3, column B (*账号名称): empty"},
-		{sheet.Error{File: "r.csv", Col: 2, Header: "状态", Msg: "unknown column"}, "r.csv: column B (状态): unknown column"},
-		{sheet.Error{File: "r.csv", Row: 2, Err: cause}, "r.csv: row 2: boom"},
-		{sheet.Error{File: "r.csv", Row: 2, Msg: "cannot read", Err: cause}, "r.csv: row 2: cannot read"},
+		{sheet.Error{File: "/data/in/registry.xlsx", Row: 5, Col: 4, Header: "运行状态", Msg: "未知的运行状态“暂停”"},
+			"registry.xlsx: 第5行 D列（运行状态）: 未知的运行状态“暂停”"},
+		{sheet.Error{File: "registry.csv", Msg: "文件为空"}, "registry.csv: 文件为空"},
+		{sheet.Error{File: "r.csv", Row: 12, Msg: "重复的账号"}, "r.csv: 第12行: 重复的账号"},
+		{sheet.Error{File: "r.csv", Row: 3, Col: 28, Msg: "bad"}, "r.csv: 第3行 AB列: bad"},
+		{sheet.Error{File: "r.csv", Row: 3, Col: 2, Header: " *账号名称 ", Msg: "为空"}, "r.csv: 第3行 B列（*账号名称）: 为空"},
+		{sheet.Error{File: "r.csv", Col: 2, Header: "状态", Msg: "未知的列"}, "r.csv: B列（状态）: 未知的列"},
+		{sheet.Error{File: "r.csv", Row: 2, Err: cause}, "r.csv: 第2行: boom"},
+		{sheet.Error{File: "r.csv", Row: 2, Msg: "无法读取", Err: cause}, "r.csv: 第2行: 无法读取"},
 		{sheet.Error{Msg: "no file"}, "no file"},
 	}
 	for _, tt := range tests {
@@ -55,7 +55,7 @@ func TestErrorMessage(t *testing.T) {
 func TestErrorfNamesHeader(t *testing.T) {
 	p := writeFile(t, "registry.csv", []byte("\n账号名称,账号类型,运行状态\n汉中公安,新浪微博,暂停\n"))
 	f, rows := readAll(t, p, sheet.Options{})
-	if got := f.Errorf(rows[1].Num, 3, "unknown status %q", rows[1].Cells[2]).Error(); got != `registry.csv: row 3, column C (运行状态): unknown status "暂停"` {
+	if got := f.Errorf(rows[1].Num, 3, "未知的运行状态“%s”", rows[1].Cells[2]).Error(); got != "registry.csv: 第3行 C列（运行状态）: 未知的运行状态“暂停”" {
 		t.Errorf("Errorf = %q", got)
 	}
 	if got := f.Errorf(3, 9, "x").Header; got != "" {

@@ -184,6 +184,19 @@ func TestCSVShapes(t *testing.T) {
 	}
 }
 
+func TestDelimiter(t *testing.T) {
+	for data, want := range map[string]rune{"a,b\n": ',', "a\tb\n": '\t', "a;b\n": ';', "a\n": ','} {
+		f, _ := readAll(t, writeFile(t, "d.csv", []byte(data)), sheet.Options{})
+		if f.Delimiter() != want {
+			t.Errorf("%q: delimiter %q, want %q", data, f.Delimiter(), want)
+		}
+	}
+	f, _ := readAll(t, writeFile(t, "w.xlsx", handWorkbook(t, "S", `<row r="1"><c r="A1" t="inlineStr"><is><t>a</t></is></c></row>`)), sheet.Options{})
+	if f.Delimiter() != 0 {
+		t.Errorf("a workbook has delimiter %q", f.Delimiter())
+	}
+}
+
 func TestUTF16(t *testing.T) {
 	text := "账号名称\t账号类型\t备注\r\n汉中公安\t新浪微博\t\"a\tb\"\r\n"
 	want := [][]string{{"账号名称", "账号类型", "备注"}, {"汉中公安", "新浪微博", "a\tb"}}
@@ -228,23 +241,23 @@ func TestUndecodable(t *testing.T) {
 		message string
 	}{
 		{"neither utf-8 nor gb18030", cat(gbk(t, header+multi), gbk(t, "城固发布,"), []byte{0x81, 0x20}, gbk(t, "微信,正常\r\n")),
-			3, 2, "账号类型", "bytes 0x81 0x20 are neither UTF-8 nor GBK/GB18030"},
+			3, 2, "账号类型", "字节 0x81 0x20 既不是 UTF-8 也不是 GBK/GB18030"},
 		{"0xFF byte", cat(gbk(t, header+"汉中,微博,"), []byte{0xFF}, []byte("\r\n")),
-			2, 3, "运行状态", "bytes 0xFF are neither"},
+			2, 3, "运行状态", "字节 0xFF 既不是"},
 		{"unmapped 4-byte sequence", cat(gbk(t, header+"汉中,微博,"), []byte{0xFE, 0x39, 0xFE, 0x39}, []byte("\r\n")),
-			2, 3, "运行状态", "0xFE 0x39 0xFE 0x39"},
+			2, 3, "运行状态", "字节 0xFE 0x39 0xFE 0x39 既不是"},
 		{"truncated at end of file", cat(gbk(t, header+"汉中,微博,正常\r\n城固,"), []byte{0xB9}),
-			3, 2, "账号类型", "0xB9"},
+			3, 2, "账号类型", "字节 0xB9 既不是"},
 		{"utf-8 BOM then GBK", cat([]byte{0xEF, 0xBB, 0xBF}, []byte(header+multi), gbk(t, "城固发布,微信,正常\r\n")),
-			3, 1, "账号名称", "not valid UTF-8 although the file starts with a UTF-8 BOM"},
+			3, 1, "账号名称", "不是有效的 UTF-8，但文件以 UTF-8 BOM 开头"},
 		{"a GBK cell in a UTF-8 file", cat([]byte(header+multi+"城固发布,微信订阅号,正常运行\r\n略阳融媒,"), gbk(t, "抖音"), []byte(",正常运行\r\n")),
-			4, 2, "账号类型", "most of the file is UTF-8: the file mixes encodings"},
+			4, 2, "账号类型", "文件的其余部分是 UTF-8：文件混用了编码"},
 		{"NUL byte", []byte(header + "汉中,微\x00博,正常\r\n"),
-			2, 2, "账号类型", "NUL byte"},
+			2, 2, "账号类型", "NUL 字节"},
 		{"utf-16 unpaired surrogate", cat(utf16le(t, "名称\t类型\r\n汉中\t", true), []byte{0x00, 0xD8}, utf16le(t, "x\r\n", false)),
-			2, 2, "类型", "unpaired UTF-16 surrogate 0xD800"},
+			2, 2, "类型", "UTF-16 代理项 0xD800 不成对"},
 		{"utf-16 odd length", cat(utf16le(t, "名称\t类型\r\n汉中\t微博", true), []byte{0x41}),
-			2, 2, "类型", "odd number of bytes"},
+			2, 2, "类型", "字节数是奇数"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -255,7 +268,7 @@ func TestUndecodable(t *testing.T) {
 			if e.Row != tt.row || e.Col != tt.col || e.Header != tt.header {
 				t.Errorf("at row %d col %d (%q), want row %d col %d (%q): %v", e.Row, e.Col, e.Header, tt.row, tt.col, tt.header, e)
 			}
-			if !strings.Contains(e.Error(), tt.message) || !strings.HasPrefix(e.Error(), "registry.csv: row ") {
+			if !strings.Contains(e.Error(), tt.message) || !strings.HasPrefix(e.Error(), "registry.csv: 第") {
 				t.Errorf("message %q does not contain %q", e.Error(), tt.message)
 			}
 		})
@@ -297,8 +310,8 @@ func TestEmptyFiles(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := openErr(t, writeFile(t, tt.file, tt.data), sheet.Options{})
-			if !errors.Is(e, sheet.ErrEmpty) || e.Error() != tt.file+": file is empty" {
-				t.Errorf("got %q (%v), want %q wrapping ErrEmpty", e.Error(), e.Err, tt.file+": file is empty")
+			if !errors.Is(e, sheet.ErrEmpty) || e.Error() != tt.file+": 文件为空" {
+				t.Errorf("got %q (%v), want %q wrapping ErrEmpty", e.Error(), e.Err, tt.file+": 文件为空")
 			}
 		})
 	}
@@ -314,7 +327,7 @@ func TestNotText(t *testing.T) {
 	}{
 		{"html saved as .csv", "a.csv", []byte("<!DOCTYPE html>\n<html><body><table><tr><td>汉中</td></tr></table></body></html>"), sheet.ErrNotWorkbook, "HTML"},
 		{"html table saved as .xls", "a.xls", []byte("<table><tr><td>名称</td></tr></table>"), sheet.ErrNotWorkbook, "HTML"},
-		{"old xls named .csv", "a.csv", cat([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, make([]byte, 600)), sheet.ErrOldXLS, "old Excel 97-2003 .xls"},
+		{"old xls named .csv", "a.csv", cat([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, make([]byte, 600)), sheet.ErrOldXLS, "旧版 Excel 97-2003 .xls 格式"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -328,11 +341,53 @@ func TestNotText(t *testing.T) {
 
 func TestMissingFile(t *testing.T) {
 	e := openErr(t, t.TempDir()+"/nope.csv", sheet.Options{})
-	if e.Error() != "nope.csv: cannot open: no such file or directory" {
+	if e.Error() != "nope.csv: 无法打开：文件不存在" {
 		t.Errorf("got %q", e.Error())
 	}
 	e = openErr(t, t.TempDir(), sheet.Options{})
-	if !strings.Contains(e.Msg, "directory") {
+	if !strings.Contains(e.Msg, "文件夹") {
 		t.Errorf("got %q", e.Error())
+	}
+}
+
+// Damage far into a file larger than the first pass's chunk (1 MiB) is found at its row and
+// column, whatever the encoding: chunk boundaries must not move or lose it.
+func TestLateDamageInLargeText(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("reads 7 MB files six times; no goroutines to race")
+	}
+	var body strings.Builder
+	body.WriteString("账号名称,账号类型,备注\r\n")
+	n := 0
+	for body.Len() < 7<<20 {
+		n++
+		fmt.Fprintf(&body, "城固%d发布,微信订阅号,说明文字说明文字说明文字%d\r\n", n, n)
+	}
+	lastRow := n + 1
+	tail := "略阳融媒,抖音,"
+	tests := []struct {
+		name string
+		data []byte
+		msg  string
+	}{
+		{"gbk, then an invalid sequence", cat(gbk(t, body.String()+tail), []byte{0x81, 0x20}, []byte("\r\n")), "字节 0x81 0x20"},
+		{"gbk, then a NUL", cat(gbk(t, body.String()+tail), []byte{0}, []byte("\r\n")), "NUL 字节"},
+		{"utf-8, then a NUL", cat([]byte(body.String()+tail), []byte{0}, []byte("\r\n")), "NUL 字节"},
+		{"utf-8, then a GBK cell", cat([]byte(body.String()+tail), gbk(t, "备注"), []byte("\r\n")), "文件混用了编码"},
+		{"utf-8 BOM, then a bad byte", cat([]byte("\xEF\xBB\xBF"+body.String()+tail), []byte{0xFF}, []byte("\r\n")), "文件以 UTF-8 BOM 开头"},
+		{"utf-16, then an unpaired surrogate", cat(utf16le(t, strings.ReplaceAll(body.String(), ",", "\t")+strings.ReplaceAll(tail, ",", "\t"), true), []byte{0x00, 0xDC}), "代理项 0xDC00"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := openErr(t, writeFile(t, "big.csv", tt.data), sheet.Options{})
+			if e.Row != lastRow+1 || e.Col != 3 || !strings.Contains(e.Msg, tt.msg) || e.Header != "备注" {
+				t.Errorf("got %v (row %d col %d), want row %d col 3", e, e.Row, e.Col, lastRow+1)
+			}
+		})
+	}
+	// And the same file without the damage reads whole.
+	f, rows := readAll(t, writeFile(t, "big.csv", gbk(t, body.String())), sheet.Options{})
+	if f.Encoding() != sheet.EncGB18030 || len(rows) != lastRow || rows[len(rows)-1].Cells[0] != fmt.Sprintf("城固%d发布", n) {
+		t.Errorf("%s, %d rows", f.Encoding(), len(rows))
 	}
 }

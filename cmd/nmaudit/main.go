@@ -9,5 +9,8 @@ import (
 )
 
 func main() {
-	os.Exit(Main(os.Args[1:], defaultStreams()))
+	stop := startProfiles()
+	code := Main(os.Args[1:], defaultStreams())
+	stop()
+	os.Exit(code)
 }

@@ -164,7 +164,7 @@ func TestCheckBadStatusNamesRow(t *testing.T) {
 		if code != 2 || out != "" {
 			t.Errorf("%s: exit %d, stdout %q", enc, code, out)
 		}
-		for _, w := range []string{filepath.Base(path), "row 38", "column D", "停更"} {
+		for _, w := range []string{filepath.Base(path), "第38行", "D列", "停更"} {
 			if !strings.Contains(errOut, w) {
 				t.Errorf("%s: stderr %q lacks %q", enc, errOut, w)
 			}

@@ -232,5 +232,5 @@ func loadOptions(cfg *config.Config, sheetName string) audit.LoadOptions {
 	if sheetName == "" {
 		sheetName = cfg.Registry.Sheet
 	}
-	return audit.LoadOptions{Sheet: sheetName, Columns: cfg.Registry.Columns}
+	return audit.LoadOptions{Sheet: sheetName, Columns: cfg.Registry.Columns, Statuses: cfg.Registry.Statuses}
 }

@@ -1,14 +1,18 @@
 package sheettest
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/base64"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 )
 
 func TestRegistryDeterministic(t *testing.T) {
@@ -113,5 +117,65 @@ func TestWriteCSVEncodings(t *testing.T) {
 	}
 	if err := WriteCSV(filepath.Join(t.TempDir(), "x.csv"), rows, "latin1"); err == nil {
 		t.Error("unknown encoding accepted")
+	}
+}
+
+// The Excel-shaped writer produces the same rows as the generator, as shared strings.
+func TestWriteRegistryXLSXShared(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "shared.xlsx")
+	if err := WriteRegistryXLSXShared(p, 300, 7); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got, err := f.GetRows(SheetName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.OpenReader(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	for _, zf := range zr.File {
+		if zf.Name == "xl/worksheets/sheet1.xml" {
+			rc, _ := zf.Open()
+			body, _ := io.ReadAll(rc)
+			rc.Close()
+			if bytes.Contains(body, []byte("inlineStr")) || bytes.Count(body, []byte(`t="s"`)) < 300*7 {
+				t.Errorf("the sheet is not written with shared strings")
+			}
+		}
+	}
+	want := RegistryRows(300, 7)
+	if len(got) != len(want) {
+		t.Fatalf("%d rows, want %d", len(got), len(want))
+	}
+	for i := range want {
+		for len(got[i]) < len(want[i]) {
+			got[i] = append(got[i], "") // excelize drops trailing empty cells
+		}
+		if strings.Join(got[i], "|") != strings.Join(want[i], "|") {
+			t.Fatalf("row %d: %q, want %q", i+1, got[i], want[i])
+		}
+	}
+}
+
+func TestWriteSheetXML(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "raw.xlsx")
+	if err := WriteSheetXML(p, "名录", `<row r="1"><c r="A1" t="inlineStr"><is><t>账号名称</t></is></c><c r="B1" t="e"><v>#N/A</v></c></row>`); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows("名录")
+	if err != nil || len(rows) != 1 || strings.Join(rows[0], "|") != "账号名称|#N/A" {
+		t.Errorf("rows %q, %v", rows, err)
 	}
 }
