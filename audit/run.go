@@ -59,17 +59,21 @@ type Check struct {
 // account's verdict.
 func (c *Check) Run(ctx context.Context) (*Result, error) {
 	scope := BuildScope(c.Registry, c.Targets, c.TargetFile)
+	// Duplicates feed only the report: found on the side while accounts are classified (the
+	// channel is buffered, so a run that fails early leaves no goroutine behind).
+	dups := make(chan []Duplicate, 1)
+	go func() { dups <- FindDuplicates(c.Registry.Accounts) }()
 	if c.Started != nil {
 		if err := c.Started(scope.Accounts); err != nil {
 			return nil, err
 		}
 	}
 	res := &Result{CheckTime: c.Params.CheckTime, Window: c.Params.Window, Notices: scope.Notices,
-		Unregistered: scope.Unregistered, Duplicates: scope.Duplicates}
+		Unregistered: scope.Unregistered}
 	res.Summary.RegistryRows = scope.RegistryRows
 	res.Summary.ClosedExcluded = scope.ClosedExcluded
 
-	manual, findings, notices := c.matchManual(scope.Accounts)
+	manual, findings, notices := c.MatchManual(scope.Accounts)
 	res.Notices = append(res.Notices, notices...)
 
 	verdicts := make([]Verdict, len(scope.Accounts))
@@ -110,19 +114,15 @@ func (c *Check) Run(ctx context.Context) (*Result, error) {
 				continue
 			}
 		}
-		switch {
-		case !c.Params.Checked(a):
-			decide(i, Classify(a, Answer{}, nil, nil, c.Params))
-		case !Supported(a.Platform):
-			decide(i, Classify(a, Answer{Err: ErrUnsupported}, manual[i], findings[i], c.Params))
-		case c.Fetch == nil:
-			decide(i, Classify(a, Answer{Err: ErrOffline}, manual[i], findings[i], c.Params))
-		default:
-			if _, ok := queues[a.Platform]; !ok {
-				order = append(order, a.Platform)
-			}
-			queues[a.Platform] = append(queues[a.Platform], i)
+		if c.Local(a) || c.Fetch == nil {
+			v, _ := c.Decide(ctx, a, manual[i], findings[i], note)
+			decide(i, v)
+			continue
 		}
+		if _, ok := queues[a.Platform]; !ok {
+			order = append(order, a.Platform)
+		}
+		queues[a.Platform] = append(queues[a.Platform], i)
 	}
 
 	workers := c.Concurrency
@@ -136,20 +136,11 @@ func (c *Check) Run(ctx context.Context) (*Result, error) {
 		for range n {
 			wg.Go(func() {
 				for i := range jobs {
-					a := *scope.Accounts[i]
-					obs, err := c.Fetch(ctx, a.Target(), c.Params.CheckTime)
-					if ctx.Err() != nil {
+					v, err := c.Decide(ctx, *scope.Accounts[i], manual[i], findings[i], note)
+					if err != nil {
 						continue // cancelled: the run is abandoned, not decided
 					}
-					ans := Answer{Err: err}
-					if err == nil {
-						ans = Answer{Obs: &obs}
-					}
-					ans.Links = c.checkLinks(ctx, a, manual[i], note)
-					if ctx.Err() != nil {
-						continue
-					}
-					decide(i, Classify(a, ans, manual[i], findings[i], c.Params))
+					decide(i, v)
 				}
 			})
 		}
@@ -172,10 +163,50 @@ func (c *Check) Run(ctx context.Context) (*Result, error) {
 		return nil, saveErr
 	}
 	res.Accounts = verdicts
+	res.Duplicates = <-dups
 	sort.Strings(linkNotices) // workers finish in any order; the notices read in row order
 	res.Notices = append(res.Notices, linkNotices...)
 	res.Summarize(c.Params)
 	return res, nil
+}
+
+// Local reports whether a is decided without its platform: an account set aside under the
+// pending-closure policy, or one on a platform nmaudit cannot read. A distributed run decides
+// these on the coordinator and queues only the others for workers.
+func (c *Check) Local(a Account) bool { return !c.Params.Checked(a) || !Supported(a.Platform) }
+
+// Decide decides one in-scope account, as Run does for each: from its platform's answer (c.Fetch,
+// and c.CheckLink for the evidence links of its observation rows), the observation and finding
+// rows matched to it (MatchManual) and the run's parameters, through Classify. It is the one
+// decision every front end shares: Run's workers call it, and so does a distributed run's
+// worker on another machine (audit/distributed), so both give the same verdict. note receives
+// what deciding it tells the run (an evidence link that belongs to another account voids its
+// row). The only error is ctx's, when the run was cancelled before the account was decided.
+func (c *Check) Decide(ctx context.Context, a Account, manual []Observation, findings []Finding, note func(string)) (Verdict, error) {
+	switch {
+	case !c.Params.Checked(a):
+		return Classify(a, Answer{}, nil, nil, c.Params), nil
+	case !Supported(a.Platform):
+		return Classify(a, Answer{Err: ErrUnsupported}, manual, findings, c.Params), nil
+	case c.Fetch == nil:
+		return Classify(a, Answer{Err: ErrOffline}, manual, findings, c.Params), nil
+	}
+	obs, err := c.Fetch(ctx, a.Target(), c.Params.CheckTime)
+	if ctx.Err() != nil {
+		return Verdict{}, ctx.Err()
+	}
+	ans := Answer{Err: err}
+	if err == nil {
+		ans = Answer{Obs: &obs}
+	}
+	if note == nil {
+		note = func(string) {}
+	}
+	ans.Links = c.checkLinks(ctx, a, manual, note)
+	if ctx.Err() != nil {
+		return Verdict{}, ctx.Err()
+	}
+	return Classify(a, ans, manual, findings, c.Params), nil
 }
 
 // checkLinks reads the evidence links of an account's observation rows (none when the run is
@@ -260,10 +291,10 @@ func warning(v Verdict, p Params) (Warning, bool) {
 		DaysSincePost: int(age / (24 * time.Hour))}, true
 }
 
-// matchManual assigns observation and finding rows to in-scope accounts (by platform + id, else
-// platform + normalised name). Rows that match no in-scope account are named in notices, never
-// silently dropped.
-func (c *Check) matchManual(accts []*Account) (map[int][]Observation, map[int][]Finding, []string) {
+// MatchManual assigns observation and finding rows to in-scope accounts (by platform + id, else
+// platform + normalised name), by position in accts. Rows that match no in-scope account are
+// named in notices, never silently dropped.
+func (c *Check) MatchManual(accts []*Account) (map[int][]Observation, map[int][]Finding, []string) {
 	manual := map[int][]Observation{}
 	findings := map[int][]Finding{}
 	var notices []string

@@ -83,17 +83,16 @@ type Scope struct {
 	// 10^5 rows and every copy of them costs tens of megabytes.
 	Accounts     []*Account
 	Unregistered []Unregistered
-	Duplicates   []Duplicate
 	Notices      []string
 }
 
 // BuildScope works out which accounts a check covers: every registry account, or with a target
 // list the registry accounts it names. Closed accounts are counted and left out; target rows
-// with no registry account are reported as 未在信息报送系统中登记; duplicate registry rows are
-// reported.
+// with no registry account are reported as 未在信息报送系统中登记. Duplicate registry rows are
+// the caller's to find (FindDuplicates): they feed only the report, so a run finds them while it
+// classifies.
 func BuildScope(reg *Registry, targets []Account, targetFile string) Scope {
 	s := Scope{RegistryRows: len(reg.Accounts), Notices: append([]string(nil), reg.Notices...)}
-	s.Duplicates = FindDuplicates(reg.Accounts)
 	if targets == nil {
 		s.Accounts = make([]*Account, 0, len(reg.Accounts))
 		for i := range reg.Accounts {
@@ -165,8 +164,8 @@ func FindDuplicates(accts []Account) []Duplicate {
 			parent[ra] = rb
 		}
 	}
-	firstByID := map[matchKey]int{}
-	firstByName := map[matchKey]int{}
+	firstByID := make(map[matchKey]int, len(accts))
+	firstByName := make(map[matchKey]int, len(accts))
 	for i, a := range accts {
 		if a.Lifecycle == Closed {
 			continue

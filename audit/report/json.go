@@ -121,11 +121,7 @@ func checkJSON(r *audit.Result, opt Options) checkDoc {
 		Unregistered:  make([]unregisteredDoc, 0, len(r.Unregistered)),
 		Duplicates:    make([]duplicateDoc, 0, len(r.Duplicates)),
 		Warnings:      make([]warningDoc, 0, len(r.Warnings)),
-		ReviewReasons: []reviewReasonDoc{},
-	}
-	for _, rc := range audit.Explain(r).Reasons {
-		d.ReviewReasons = append(d.ReviewReasons, reviewReasonDoc{Reason: rc.Reason, Code: rc.Code,
-			Platform: string(rc.Platform), Count: rc.Count, Hint: rc.Hint})
+		ReviewReasons: reviewReasonDocs(r),
 	}
 	for _, v := range r.Accounts {
 		a := accountDoc{
@@ -159,6 +155,16 @@ func checkJSON(r *audit.Result, opt Options) checkDoc {
 		})
 	}
 	return d
+}
+
+// reviewReasonDocs is the 检查说明's 待核查 part (audit.Explain), always a list.
+func reviewReasonDocs(r *audit.Result) []reviewReasonDoc {
+	out := []reviewReasonDoc{}
+	for _, rc := range audit.Explain(r).Reasons {
+		out = append(out, reviewReasonDoc{Reason: rc.Reason, Code: rc.Code,
+			Platform: string(rc.Platform), Count: rc.Count, Hint: rc.Hint})
+	}
+	return out
 }
 
 // reconcileDoc is the `reconcile --format json` document.

@@ -97,7 +97,7 @@ func Check(w io.Writer, format string, r *audit.Result, opt Options) error {
 	case "md":
 		return writeBuffered(w, func(bw io.Writer) error { return renderMarkdown(bw, checkDocument(r, opt)) })
 	case "json":
-		return writeBuffered(w, func(bw io.Writer) error { return writeJSON(bw, checkJSON(r, opt)) })
+		return writeBuffered(w, func(bw io.Writer) error { return writeCheckJSON(bw, r, opt) })
 	case "csv":
 		return writeBuffered(w, func(bw io.Writer) error { return checkCSV(bw, r, opt) })
 	case "xlsx":

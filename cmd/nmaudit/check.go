@@ -107,6 +107,7 @@ func runCheck(cmd *cobra.Command, s *streams, cfg *config.Config, opts *checkOpt
 	if err != nil {
 		return err
 	}
+	limitMemory(len(in.registry.Accounts))
 	check := &audit.Check{Params: params, Registry: in.registry, Targets: in.targets, TargetFile: opts.Accounts,
 		Observations: in.observations, ObservationsFile: opts.Observations, Findings: in.findings, Concurrency: cfg.Concurrency}
 	ctx, done, err := attachFetching(cmd.Context(), check, s, cfg, opts.Offline, opts.Quiet,
@@ -120,7 +121,7 @@ func runCheck(cmd *cobra.Command, s *streams, cfg *config.Config, opts *checkOpt
 		return runFailure(ctx, err)
 	}
 	printNotices(s.Err, res.Notices)
-	printExplanation(s.Err, res)
+	printExplanation(s.Err, res, h.runID())
 	return opts.report.write(s.Out, func(w io.Writer) error {
 		return h.render(w, opts.report.Format, res, reportOptions(cfg))
 	})
@@ -138,7 +139,7 @@ func runFailure(ctx context.Context, err error) error {
 
 // printExplanation prints the 检查说明 on stderr: how many accounts each route decided, and for
 // every reason accounts are 待核查 how many and what to do about it (audit.Explain).
-func printExplanation(w io.Writer, res *audit.Result) {
+func printExplanation(w io.Writer, res *audit.Result, runID string) {
 	ex := audit.Explain(res)
 	if ex.Decided == 0 && ex.Review == 0 {
 		return
@@ -157,7 +158,11 @@ func printExplanation(w io.Writer, res *audit.Result) {
 	}
 	fmt.Fprintf(w, "  待核查 %d 个账号：\n", ex.Review)
 	for _, rc := range ex.Reasons {
-		fmt.Fprintf(w, "  · %s（%s）%d 个 —— %s\n", report.SafeText(rc.Reason), report.PlatformLabel(rc.Platform), rc.Count, rc.Hint)
+		hint := rc.Hint
+		if runID != "" {
+			hint = strings.ReplaceAll(hint, " RUN ", " "+runID+" ")
+		}
+		fmt.Fprintf(w, "  · %s：%s %d 个 —— %s\n", report.PlatformLabel(rc.Platform), report.SafeText(rc.Reason), rc.Count, hint)
 	}
 }
 
@@ -306,4 +311,12 @@ func replayDefaults(cmd *cobra.Command, cfg *config.Config, opts *checkOptions) 
 		cfg.Window = rec
 	}
 	return at, nil
+}
+
+// runID is the id of the run being recorded ("" before it is created).
+func (h *runRecorder) runID() string {
+	if h == nil || h.rec == nil || h.rec.Run() == nil {
+		return ""
+	}
+	return h.rec.Run().ID
 }

@@ -162,7 +162,7 @@ func runRecheck(cmd *cobra.Command, s *streams, cfg *config.Config, opts *rechec
 		return runFailure(ctx, err)
 	}
 	printNotices(s.Err, res.Notices)
-	printExplanation(s.Err, res)
+	printExplanation(s.Err, res, h.runID())
 	return opts.report.write(s.Out, func(w io.Writer) error {
 		return h.render(w, opts.report.Format, res, reportOptions(cfg))
 	})
