@@ -22,16 +22,17 @@ test:
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 -timeout 8m $(PKGS)
 
-# The main job on the bundled sample: a synthetic district registry checked at the seed report's
-# check time, every Weibo/Tieba/WeChat request answered from the bundled evidence recording (no
-# network), with the inspector's manual times for platforms nmaudit cannot read and a veto finding.
+# The main job on the bundled sample (testdata/demo/demo.sh): a synthetic district checked at
+# the seed report's check time with every Weibo/Tieba/WeChat answer replayed from the bundled
+# evidence (no network, no credentials, a throwaway history store): the scan, in which the
+# 公众平台 answers its 2026 closure; the 人工核对 worksheet of the accounts left 待核查; and the
+# re-check with the worksheet as an inspector filled it, every article link read and checked.
 demo: build
-	$(BIN) check --registry testdata/demo/registry.xlsx --replay testdata/demo/recording \
-		--observations testdata/demo/manual.csv --findings testdata/demo/findings.csv
+	BIN=$(BIN) sh testdata/demo/demo.sh
 
 # The same district decided from hand-made observations only.
 demo-offline: build
-	$(BIN) check --registry testdata/demo/registry.xlsx --observations testdata/demo/observations.csv \
+	XDG_DATA_HOME=$$(mktemp -d) $(BIN) check --registry testdata/demo/registry.xlsx --observations testdata/demo/observations.csv \
 		--findings testdata/demo/findings.csv --at $(DEMO_AT) --offline
 
 # The history store: a check of 300 accounts against a local platform simulator killed with

@@ -193,10 +193,27 @@ func (o RecheckOutcome) Entries() []RecheckEntry {
 	return slices.Concat(o.Fixed, o.StillFailing, o.StillNeedsReview, o.NowPendingClosure, o.NotRechecked)
 }
 
-// Summary is the 复核结果's one-line summary.
+// Summary is the 复核结果's one-line summary. An account that was 待核查 and is now 合格 was not
+// rectified (整改) but verified, and one now 不合格 did not "remain" failing: the line counts them
+// apart, as an office reports them.
 func (o RecheckOutcome) Summary() string {
-	line := fmt.Sprintf("复核运行 %s 的 %d 个不合格、待核查账号：已整改（合格）%d 个，仍不合格 %d 个，仍待核查 %d 个",
-		o.ParentRunID, o.Total(), len(o.Fixed), len(o.StillFailing), len(o.StillNeedsReview))
+	from := func(es []RecheckEntry, label string) int {
+		n := 0
+		for _, e := range es {
+			if e.From == label {
+				n++
+			}
+		}
+		return n
+	}
+	failed, review := audit.Unqualified.Label(), audit.NeedsReview.Label()
+	line := fmt.Sprintf("复核运行 %s 的 %d 个不合格、待核查账号：已整改（现合格）%d 个，仍不合格 %d 个",
+		o.ParentRunID, o.Total(), from(o.Fixed, failed), from(o.StillFailing, failed))
+	if n := from(o.StillNeedsReview, failed); n > 0 {
+		line += fmt.Sprintf("，不合格转待核查 %d 个", n)
+	}
+	line += fmt.Sprintf("；待核查账号核实合格 %d 个、核实不合格 %d 个，仍待核查 %d 个",
+		from(o.Fixed, review), from(o.StillFailing, review), from(o.StillNeedsReview, review))
 	if n := len(o.NowPendingClosure); n > 0 {
 		line += fmt.Sprintf("，注销中 %d 个", n)
 	}

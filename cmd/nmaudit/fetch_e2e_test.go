@@ -233,6 +233,9 @@ func platformEnv(t *testing.T, base string, withSecrets bool) {
 	t.Setenv("NMAUDIT_PLATFORMS_TIEBA_WEB_BASE_URL", base)
 	t.Setenv("NMAUDIT_PLATFORMS_WECHAT_MP_BASE_URL", base)
 	t.Setenv("NMAUDIT_PLATFORMS_WECHAT_API_BASE_URL", base)
+	// Never the real hosts: the visitor handshake and article pages go to the test server too.
+	t.Setenv("NMAUDIT_PLATFORMS_WEIBO_VISITOR_BASE_URL", base)
+	t.Setenv("NMAUDIT_PLATFORMS_WECHAT_ARTICLE_BASE_URL", base)
 	cookie, bduss, tok, mpc := "", "", "", ""
 	if withSecrets {
 		cookie, bduss, tok, mpc = secretCookie, secretBDUSS, secretMPToken, secretMPCookie

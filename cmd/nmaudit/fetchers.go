@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -61,6 +62,10 @@ const (
 	metaWindow      = "window"
 	metaStartedAt   = "started_at"
 	metaCredentials = "credentials" // which credentials were configured (never their values)
+	// metaRetries is each platform's retry budget ("weibo=3,tieba=3,wechat=3"): a replay makes
+	// exactly the attempts the recording made, so a recorded run of retried 200013s replays to
+	// the same answers instead of asking once more than was recorded.
+	metaRetries = "retries"
 )
 
 // weiboVisitorCredential marks, in metaCredentials, a run whose Weibo requests carried a
@@ -101,6 +106,7 @@ func buildFetchers(cfg *config.Config, opts fetchOptions) (*fetchers, error) {
 		// Replayed requests are matched with secrets redacted, so a credential that was
 		// configured when recording only needs to be present, not real.
 		pc = withPlaceholderCredentials(pc, meta[metaCredentials])
+		pc = withRecordedRetries(pc, meta[metaRetries])
 	case opts.Record != "":
 		var rec *platforms.Recorder
 		var err error
@@ -119,6 +125,8 @@ func buildFetchers(cfg *config.Config, opts fetchOptions) (*fetchers, error) {
 				metaWindow:      (audit.Window{D: opts.Window}).String(),
 				metaStartedAt:   now().Format(time.RFC3339),
 				metaCredentials: strings.Join(configuredCredentials(pc), ","),
+				metaRetries: fmt.Sprintf("weibo=%d,tieba=%d,wechat=%d", pc.Weibo.Retries, pc.Tieba.Retries,
+					pc.WeChat.Retries),
 			} {
 				if err := rec.SetMeta(k, v); err != nil {
 					return nil, fmt.Errorf("--record %s: %w", opts.Record, err)
@@ -213,6 +221,26 @@ func withPlaceholderCredentials(pc config.Platforms, recorded string) config.Pla
 		fill("wechat.app:"+apps[i].Account, &apps[i].AppSecret)
 	}
 	pc.WeChat.Apps = apps
+	return pc
+}
+
+// withRecordedRetries applies the retry budgets a recording was made with.
+func withRecordedRetries(pc config.Platforms, recorded string) config.Platforms {
+	for _, part := range strings.Split(recorded, ",") {
+		name, val, ok := strings.Cut(part, "=")
+		n, err := strconv.Atoi(val)
+		if !ok || err != nil || n < 0 {
+			continue
+		}
+		switch name {
+		case "weibo":
+			pc.Weibo.Retries = n
+		case "tieba":
+			pc.Tieba.Retries = n
+		case "wechat":
+			pc.WeChat.Retries = n
+		}
+	}
 	return pc
 }
 

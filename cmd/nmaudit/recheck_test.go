@@ -93,7 +93,7 @@ func TestRecheck(t *testing.T) {
 		t.Errorf("show of the recheck differs:\n%s\n---\n%s", out, shown)
 	}
 	code, table, _ := histRun(t, context.Background(), "show", r.RunID)
-	if code != 0 || !strings.Contains(table, "【复核结果】") || !strings.Contains(table, "已整改（合格）2 个，仍不合格 4 个，仍待核查 2 个") {
+	if code != 0 || !strings.Contains(table, "【复核结果】") || !strings.Contains(table, "已整改（现合格）1 个，仍不合格 4 个，不合格转待核查 1 个；待核查账号核实合格 1 个、核实不合格 0 个，仍待核查 1 个") {
 		t.Errorf("table:\n%s", table)
 	}
 	if code, md, _ := histRun(t, context.Background(), "show", r.RunID, "--format", "md"); code != 0 || !strings.Contains(md, "\n## 复核结果\n") {
