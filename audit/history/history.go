@@ -39,20 +39,26 @@ func inputErrorf(format string, args ...any) error {
 
 // Location is where the history database is, and whether the user named it.
 type Location struct {
+	// Path is an SQLite file, or a postgres:// URL (password included: name it to a user
+	// through store.Redact, never as it is).
 	Path string
 	// Named is true when --db or the config's store.path chose the file, false for the
 	// platform's default (store.DefaultPath).
 	Named bool
 }
 
-// Locate chooses the database: the --db value, else the configured store.path, else the
-// platform's default. A leading ~/ is the home folder, as a config file's store.path is usually
-// written.
-func Locate(flag, configured string) (Location, error) {
-	for _, p := range []string{flag, configured} {
-		if strings.TrimSpace(p) != "" {
-			return Location{Path: expandHome(p), Named: true}, nil
+// Locate chooses the database: the --db value (a file or a postgres:// URL), else the
+// configured store.url (NMAUDIT_STORE_URL), else store.path, else the platform's default. A
+// leading ~/ is the home folder, as a config file's store.path is usually written.
+func Locate(flag, configuredURL, configured string) (Location, error) {
+	for _, p := range []string{flag, configuredURL, configured} {
+		if strings.TrimSpace(p) == "" {
+			continue
 		}
+		if store.IsURL(p) {
+			return Location{Path: strings.TrimSpace(p), Named: true}, nil
+		}
+		return Location{Path: expandHome(p), Named: true}, nil
 	}
 	p, err := store.DefaultPath()
 	if err != nil {

@@ -48,18 +48,22 @@ func TestLocate(t *testing.T) {
 	home := t.TempDir()
 	t.Setenv("HOME", home)
 	t.Setenv("XDG_DATA_HOME", filepath.Join(home, "data"))
+	const pg = "postgres://audit:s3cret@db.example.gov.cn/nmaudit"
 	for _, c := range []struct {
-		flag, configured string
-		want             string
-		named            bool
+		flag, url, configured string
+		want                  string
+		named                 bool
 	}{
-		{"/srv/a.db", "~/b.db", "/srv/a.db", true},
-		{"", "~/审计/b.db", filepath.Join(home, "审计", "b.db"), true},
-		{"", "", filepath.Join(home, "data", "nmaudit", "nmaudit.db"), false},
+		{"/srv/a.db", pg, "~/b.db", "/srv/a.db", true},
+		{"", "", "~/审计/b.db", filepath.Join(home, "审计", "b.db"), true},
+		{"", "", "", filepath.Join(home, "data", "nmaudit", "nmaudit.db"), false},
+		// store.url wins over store.path; a --db URL over both; a URL is never a home path.
+		{"", pg, "~/b.db", pg, true},
+		{" postgresql://u@h/db ", "", "~/b.db", "postgresql://u@h/db", true},
 	} {
-		loc, err := Locate(c.flag, c.configured)
+		loc, err := Locate(c.flag, c.url, c.configured)
 		if err != nil || loc.Path != c.want || loc.Named != c.named {
-			t.Errorf("Locate(%q, %q) = %+v %v, want %s named %v", c.flag, c.configured, loc, err, c.want, c.named)
+			t.Errorf("Locate(%q, %q, %q) = %+v %v, want %s named %v", c.flag, c.url, c.configured, loc, err, c.want, c.named)
 		}
 	}
 }

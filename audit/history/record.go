@@ -32,6 +32,9 @@ type Spec struct {
 	Timezone        string // the inspection's zone, by name
 	RateDecimals    int    // as the run's reports print rates
 	Version         string // the nmaudit that records the run
+	// Distributed runs are decided by workers (audit/distributed), the recorder only starts
+	// and finishes them (Start, Complete).
+	Distributed bool
 }
 
 // Recorder records one check run in the store as it goes: the run record once the scope is
@@ -81,7 +84,7 @@ func Begin(st *store.Store, c *audit.Check, in Inputs, spec Spec, now func() tim
 		CheckTime: p.CheckTime, Timezone: spec.Timezone, Window: p.Window.String(), Pending: string(pending),
 		WarnAfter: p.WarnAfter, Registry: files[0], Sheet: in.Sheet, Targets: files[1], Observations: files[2],
 		Findings: files[3], Offline: in.Offline, Replay: absOrEmpty(in.Replay), Record: absOrEmpty(in.Record),
-		Format: in.Format, RateDecimals: spec.RateDecimals}
+		Format: in.Format, RateDecimals: spec.RateDecimals, Distributed: spec.Distributed}
 	if r.Kind == "" {
 		r.Kind = store.KindCheck
 	}
@@ -240,6 +243,39 @@ func (rec *Recorder) Finish(ctx context.Context) error {
 	rec.run.Summary = rec.res.Summary
 	return nil
 }
+
+// Start records the run of c, whose scope is accounts, for a check whose accounts are decided
+// elsewhere (a distributed run's workers): a new run is created, unfinished; a resumed one is
+// checked against the scope and marked resumed, exactly as Check does when the scope is known.
+func (rec *Recorder) Start(ctx context.Context, c *audit.Check, accounts []*audit.Account) error {
+	if rec.scope != nil {
+		return rec.scope(c, accounts)
+	}
+	if rec.created {
+		return nil
+	}
+	rec.run.Planned = len(accounts)
+	if err := rec.st.CreateRun(context.WithoutCancel(ctx), rec.run); err != nil {
+		return err
+	}
+	rec.created = true
+	return nil
+}
+
+// Complete finishes a run Start recorded with res, whose every verdict is already saved (by
+// the workers that decided them): the scope-level results, then the finished flag.
+func (rec *Recorder) Complete(ctx context.Context, res *audit.Result) error {
+	if err := rec.st.Finish(context.WithoutCancel(ctx), rec.run.ID, res, rec.now()); err != nil {
+		return err
+	}
+	rec.res = res
+	rec.run.Finished = true
+	rec.run.Summary = res.Summary
+	return nil
+}
+
+// Store is the store the run is recorded in.
+func (rec *Recorder) Store() *store.Store { return rec.st }
 
 // IsSaveError reports whether err is a verdict the store could not keep.
 func IsSaveError(err error) bool {

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 )
@@ -38,6 +37,17 @@ type engine interface {
 	// upgraded is told that the database at name was migrated from schema version from, for
 	// what an upgrade must fix beyond the schema.
 	upgraded(name string, from int) error
+	// lockMigration serialises migrations between processes inside the migration transaction
+	// tx, before it reads the version again: SQLite's BEGIN IMMEDIATE already holds the write
+	// lock, a Postgres server has many writers.
+	lockMigration(ctx context.Context, tx *sql.Tx) error
+	// unique reports whether err is a unique-constraint violation (a run id or seq drawn twice).
+	unique(err error) bool
+	// server is true for a database on a server: nmaudit never creates the database itself,
+	// only its tables, so an empty one is what a missing file is to readers.
+	server() bool
+	// secrets are strings no message may show (a URL's password).
+	secrets() []string
 }
 
 // querier is what *sql.DB and *sql.Tx share: a header read runs alone or inside a migration.
@@ -47,16 +57,22 @@ type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-// engineFor picks the engine a --db value names. Only SQLite files exist today; a Postgres
-// URL is refused by name rather than taken for a file called "postgres:".
+// engineFor picks the engine a --db value names: a postgres:// (or postgresql://) URL is a
+// Postgres database, anything else an SQLite file.
 func engineFor(loc string) (engine, error) {
-	if strings.HasPrefix(loc, "postgres://") || strings.HasPrefix(loc, "postgresql://") {
-		return nil, errors.New("本版本尚不支持 Postgres 历史数据库，请使用 SQLite 文件")
+	if IsURL(loc) {
+		return newPostgresEngine(loc)
 	}
 	return sqliteEngine{}, nil
 }
 
-// SchemaVersion is the schema version this binary writes.
+// IsURL reports whether a --db value names a Postgres database rather than an SQLite file.
+func IsURL(loc string) bool {
+	l := strings.ToLower(strings.TrimSpace(loc))
+	return strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")
+}
+
+// SchemaVersion is the schema version this binary writes (the same number on every engine).
 func SchemaVersion() int { return len(sqliteEngine{}.migrations()) }
 
 // migrate checks the database is nmaudit's and brings its schema up to date, each step in its
@@ -73,6 +89,11 @@ func (s *Store) migrate(ctx context.Context) error {
 	if version == len(steps) {
 		return nil
 	}
+	// A server's database is created by its administrator, the tables by nmaudit: readers find
+	// nothing to read in one without them, and must not create them behind a mistyped URL.
+	if version == 0 && s.eng.server() && (s.opt.ReadOnly || s.opt.MustExist) {
+		return s.fail(opOpen, errMissing)
+	}
 	if s.opt.ReadOnly {
 		return s.fail(opOpen, errOlder{version, len(steps)})
 	}
@@ -81,6 +102,10 @@ func (s *Store) migrate(ctx context.Context) error {
 		op := fmt.Sprintf("%s（至版本 %d）", opMigrate, version+1)
 		tx, err := s.db.BeginTx(ctx, nil)
 		if err != nil {
+			return s.fail(op, err)
+		}
+		if err := s.eng.lockMigration(ctx, tx); err != nil {
+			tx.Rollback()
 			return s.fail(op, err)
 		}
 		// Another process may have migrated while this one waited for the lock.
@@ -96,9 +121,11 @@ func (s *Store) migrate(ctx context.Context) error {
 			}
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, steps[version]); err != nil {
-			tx.Rollback()
-			return s.fail(op, err)
+		if steps[version] != "" { // a step an engine has nothing to do for
+			if _, err := tx.ExecContext(ctx, steps[version]); err != nil {
+				tx.Rollback()
+				return s.fail(op, err)
+			}
 		}
 		if err := s.eng.stamp(ctx, tx, version+1, version == 0); err != nil {
 			tx.Rollback()

@@ -61,6 +61,9 @@ type Run struct {
 	Format          string
 	RateDecimals    int
 	Planned         int // accounts in scope when the run started
+	// Distributed runs are decided by workers on other machines (nmaudit worker): their scope
+	// is in the database (SaveWork), and check --resume reattaches to them.
+	Distributed bool
 
 	Summary audit.Summary // valid when Finished
 
@@ -172,11 +175,11 @@ func (s *Store) CreateRun(ctx context.Context, r *Run) error {
 				formatTime(r.CheckTime), r.Timezone, r.Window, r.Pending, int64(r.WarnAfter/time.Second),
 				r.Registry.Path, r.Registry.SHA256, r.Sheet, r.Targets.Path, r.Targets.SHA256, targets,
 				r.Observations.Path, r.Observations.SHA256, r.Findings.Path, r.Findings.SHA256, findings,
-				b2i(r.Offline), r.Replay, r.Record, r.Format, r.RateDecimals, r.Planned)
+				b2i(r.Offline), r.Replay, r.Record, r.Format, r.RateDecimals, r.Planned, b2i(r.Distributed))
 		})
 		// Two runs started in the same second may draw the same id (or, on an engine with
 		// concurrent writers, the same seq): draw again.
-		if err != nil && !fixedID && attempt < 5 && strings.Contains(err.Error(), "UNIQUE") {
+		if err != nil && !fixedID && attempt < 5 && s.eng.unique(err) {
 			continue
 		}
 		return err
@@ -195,7 +198,7 @@ func scanRun(sc scanner) (*Run, error) {
 	var parent, resumed, finishedAt, targets, findings sql.NullString
 	var started, checkTime string
 	var warn int64
-	var finished, offline int
+	var finished, offline, distributed int
 	var counts [7]sql.NullInt64
 	var rate sql.NullFloat64
 	err := sc.Scan(&r.ID, &r.Kind, &parent, &started, &resumed, &finishedAt, &finished, &r.Version,
@@ -203,11 +206,11 @@ func scanRun(sc scanner) (*Run, error) {
 		&r.Registry.Path, &r.Registry.SHA256, &r.Sheet, &r.Targets.Path, &r.Targets.SHA256, &targets,
 		&r.Observations.Path, &r.Observations.SHA256, &r.Findings.Path, &r.Findings.SHA256, &findings,
 		&offline, &r.Replay, &r.Record, &r.Format, &r.RateDecimals, &r.Planned,
-		&counts[0], &counts[1], &counts[2], &counts[3], &counts[4], &counts[5], &counts[6], &rate, &r.seq)
+		&counts[0], &counts[1], &counts[2], &counts[3], &counts[4], &counts[5], &counts[6], &rate, &r.seq, &distributed)
 	if err != nil {
 		return nil, err
 	}
-	r.Finished, r.Offline = finished != 0, offline != 0
+	r.Finished, r.Offline, r.Distributed = finished != 0, offline != 0, distributed != 0
 	r.ParentID = parent.String
 	r.WarnAfter = time.Duration(warn) * time.Second
 	if r.StartedAt, err = parseTime(started); err != nil {

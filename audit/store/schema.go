@@ -194,4 +194,146 @@ DROP TABLE evidence;
 DROP TABLE verdicts;
 ALTER TABLE verdicts_v2 RENAME TO verdicts;
 `,
+
+	// 3: distributed runs (issue 13). A run checked by workers on other machines keeps what
+	// they need in the database, since the input files stay on the coordinator's machine: the
+	// scope's accounts with the observation and finding rows matched to each (work), and the
+	// notices deciding an account gave (a voided evidence link). runs.distributed marks such a
+	// run, so check --resume reattaches to it instead of fetching.
+	workMigration,
+}
+
+// workMigration is schema step 3, the same statements on both engines.
+const workMigration = `
+ALTER TABLE runs ADD COLUMN distributed INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE work (
+	run_seq      BIGINT NOT NULL REFERENCES runs(seq) ON DELETE CASCADE,
+	idx          INTEGER NOT NULL,               -- position in the run's scope
+	platform     TEXT NOT NULL,
+	account      TEXT NOT NULL,                  -- audit.Account as JSON
+	observations TEXT,                           -- JSON []audit.Observation matched to it; NULL when none
+	findings     TEXT,                           -- JSON []audit.Finding matched to it; NULL when none
+	notices      TEXT,                           -- JSON []string: what deciding it told the run
+	PRIMARY KEY (run_seq, idx)
+);
+`
+
+// postgresMigrations are the Postgres schema, numbered as SQLite's so a version means the same
+// tables on both: Postgres support began with schema 2, so step 1 has nothing to do there and
+// step 2 creates schema 2's tables directly. Times are text and microsecond integers, booleans
+// 0/1 integers, exactly as on SQLite, so the shared queries and scanners read both alike.
+var postgresMigrations = []string{
+	// 1: (SQLite's schema 1 never existed on Postgres.)
+	"",
+	// 2
+	`
+CREATE TABLE runs (
+	id                  TEXT PRIMARY KEY,
+	kind                TEXT NOT NULL CHECK (kind IN ('check', 'recheck')),
+	parent_run_id       TEXT REFERENCES runs(id),
+	started_at          TEXT NOT NULL,
+	resumed_at          TEXT,
+	finished_at         TEXT,
+	finished            INTEGER NOT NULL DEFAULT 0 CHECK (finished IN (0, 1)),
+	nmaudit_version     TEXT NOT NULL,
+	check_time          TEXT NOT NULL,
+	timezone            TEXT NOT NULL,
+	"window"            TEXT NOT NULL,
+	pending_policy      TEXT NOT NULL,
+	warn_after_seconds  BIGINT NOT NULL,
+	registry_path       TEXT NOT NULL,
+	registry_sha256     TEXT NOT NULL,
+	registry_sheet      TEXT NOT NULL DEFAULT '',
+	targets_path        TEXT NOT NULL DEFAULT '',
+	targets_sha256      TEXT NOT NULL DEFAULT '',
+	targets_json        TEXT,
+	observations_path   TEXT NOT NULL DEFAULT '',
+	observations_sha256 TEXT NOT NULL DEFAULT '',
+	findings_path       TEXT NOT NULL DEFAULT '',
+	findings_sha256     TEXT NOT NULL DEFAULT '',
+	findings_json       TEXT,
+	offline             INTEGER NOT NULL DEFAULT 0,
+	replay_dir          TEXT NOT NULL DEFAULT '',
+	record_dir          TEXT NOT NULL DEFAULT '',
+	format              TEXT NOT NULL,
+	rate_decimals       INTEGER NOT NULL,
+	planned             INTEGER NOT NULL,
+	registry_rows       INTEGER,
+	closed_excluded     INTEGER,
+	in_scope            INTEGER,
+	pending_closure     INTEGER,
+	qualified           INTEGER,
+	unqualified         INTEGER,
+	needs_review        INTEGER,
+	unqualified_rate    DOUBLE PRECISION,
+	seq                 BIGINT NOT NULL UNIQUE
+);
+
+CREATE TABLE verdicts (
+	run_seq         BIGINT NOT NULL REFERENCES runs(seq) ON DELETE CASCADE,
+	idx             INTEGER NOT NULL,
+	registry_row    INTEGER NOT NULL,
+	name            TEXT NOT NULL,
+	type            TEXT NOT NULL,
+	platform        TEXT NOT NULL,
+	id_kind         TEXT NOT NULL,
+	account_id      TEXT NOT NULL,
+	raw_id          TEXT,
+	owner           TEXT NOT NULL,
+	supervisor      TEXT NOT NULL,
+	region          TEXT NOT NULL,
+	level           TEXT NOT NULL,
+	registry_status TEXT NOT NULL,
+	lifecycle       TEXT NOT NULL,
+	status          TEXT NOT NULL,
+	problems        TEXT,
+	latest_post_at  BIGINT,
+	source          TEXT NOT NULL,
+	detail          TEXT NOT NULL,
+	decided_at      BIGINT NOT NULL,
+	evidence        TEXT,
+	review_code     TEXT NOT NULL,
+	review_label    TEXT NOT NULL,
+	PRIMARY KEY (run_seq, idx)
+);
+
+CREATE TABLE unregistered (
+	run_id  TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+	seq     INTEGER NOT NULL,
+	name    TEXT NOT NULL,
+	type    TEXT NOT NULL,
+	owner   TEXT NOT NULL,
+	row     INTEGER NOT NULL,
+	PRIMARY KEY (run_id, seq)
+);
+
+CREATE TABLE duplicates (
+	run_id  TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+	seq     INTEGER NOT NULL,
+	name    TEXT NOT NULL,
+	type    TEXT NOT NULL,
+	rows    TEXT NOT NULL,
+	PRIMARY KEY (run_id, seq)
+);
+
+CREATE TABLE warnings (
+	run_id          TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+	seq             INTEGER NOT NULL,
+	name            TEXT NOT NULL,
+	type            TEXT NOT NULL,
+	owner           TEXT NOT NULL,
+	latest_post_at  TEXT NOT NULL,
+	days_since_post INTEGER NOT NULL,
+	PRIMARY KEY (run_id, seq)
+);
+
+CREATE TABLE notices (
+	run_id  TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+	seq     INTEGER NOT NULL,
+	text    TEXT NOT NULL,
+	PRIMARY KEY (run_id, seq)
+);
+`,
+	// 3
+	workMigration,
 }

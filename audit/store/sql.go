@@ -16,15 +16,15 @@ const runColumns = `id, kind, parent_run_id, started_at, resumed_at, finished_at
 	registry_path, registry_sha256, registry_sheet, targets_path, targets_sha256, targets_json,
 	observations_path, observations_sha256, findings_path, findings_sha256, findings_json,
 	offline, replay_dir, record_dir, format, rate_decimals, planned,
-	registry_rows, closed_excluded, in_scope, pending_closure, qualified, unqualified, needs_review, unqualified_rate, seq`
+	registry_rows, closed_excluded, in_scope, pending_closure, qualified, unqualified, needs_review, unqualified_rate, seq, distributed`
 
 const (
 	qInsertRun = `INSERT INTO runs (id, kind, parent_run_id, started_at, nmaudit_version,
 	check_time, timezone, "window", pending_policy, warn_after_seconds,
 	registry_path, registry_sha256, registry_sheet, targets_path, targets_sha256, targets_json,
 	observations_path, observations_sha256, findings_path, findings_sha256, findings_json,
-	offline, replay_dir, record_dir, format, rate_decimals, planned, seq)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+	offline, replay_dir, record_dir, format, rate_decimals, planned, distributed, seq)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
 	(SELECT coalesce(max(seq), 0) + 1 FROM runs))`
 	qMarkResumed      = `UPDATE runs SET resumed_at = ? WHERE id = ? AND finished = 0`
 	qRunByID          = `SELECT ` + runColumns + ` FROM runs WHERE id = ?`
@@ -64,8 +64,10 @@ const runSeqOf = "(SELECT seq FROM runs WHERE id = ?)"
 
 // upsertVerdicts is the INSERT of n verdicts in one statement. A resumed run may decide again
 // an account whose verdict the killed process saved (same inputs, same rules, the same
-// verdict); the newer one wins.
-func upsertVerdicts(n int) string {
+// verdict); the newer one wins. With keepFirst the verdict already saved stands instead: a
+// distributed run's job that River runs again (its worker was killed after saving) decides
+// nothing new, whatever another worker's platform answers now.
+func upsertVerdicts(n int, keepFirst bool) string {
 	var b strings.Builder
 	b.WriteString("INSERT INTO verdicts (")
 	b.WriteString(strings.Join(verdictColumns, ", "))
@@ -76,6 +78,10 @@ func upsertVerdicts(n int) string {
 			b.WriteString(", ")
 		}
 		b.WriteString(row)
+	}
+	if keepFirst {
+		b.WriteString(" ON CONFLICT (run_seq, idx) DO NOTHING")
+		return b.String()
 	}
 	b.WriteString(" ON CONFLICT (run_seq, idx) DO UPDATE SET ")
 	for i, c := range verdictColumns[2:] {
@@ -90,10 +96,12 @@ func upsertVerdicts(n int) string {
 // stmts are the statements a run's writes repeat, prepared once per Store: preparing the
 // verdict insert anew for every batch costs as much as the batch's own inserts.
 type stmts struct {
-	finished *sql.Stmt
-	one      *sql.Stmt // one verdict
-	many     *sql.Stmt // manyRows verdicts
-	manyRows int
+	finished  *sql.Stmt
+	one       *sql.Stmt // one verdict
+	many      *sql.Stmt // manyRows verdicts
+	firstOne  *sql.Stmt // the same, keeping a verdict already saved
+	firstMany *sql.Stmt
+	manyRows  int
 }
 
 // verdictsPerStatement is how many verdicts one INSERT carries: enough that the per-statement
@@ -108,8 +116,10 @@ func (s *Store) prepared(ctx context.Context) (*stmts, error) {
 			q  string
 		}{
 			{&s.stmts.finished, qRunKey},
-			{&s.stmts.one, upsertVerdicts(1)},
-			{&s.stmts.many, upsertVerdicts(rows)},
+			{&s.stmts.one, upsertVerdicts(1, false)},
+			{&s.stmts.many, upsertVerdicts(rows, false)},
+			{&s.stmts.firstOne, upsertVerdicts(1, true)},
+			{&s.stmts.firstMany, upsertVerdicts(rows, true)},
 		} {
 			st, err := s.db.PrepareContext(ctx, s.eng.rebind(p.q))
 			if err != nil {
@@ -124,7 +134,7 @@ func (s *Store) prepared(ctx context.Context) (*stmts, error) {
 }
 
 func (st *stmts) close() {
-	for _, x := range []*sql.Stmt{st.finished, st.one, st.many} {
+	for _, x := range []*sql.Stmt{st.finished, st.one, st.many, st.firstOne, st.firstMany} {
 		if x != nil {
 			x.Close()
 		}

@@ -139,15 +139,16 @@ func (sqliteEngine) maxParams() int { return 32766 }
 // SQLite primary result codes (https://sqlite.org/rescode.html); extended codes carry them in
 // their low byte.
 const (
-	sqlitePerm     = 3
-	sqliteBusy     = 5
-	sqliteLocked   = 6
-	sqliteReadOnly = 8
-	sqliteIOErr    = 10
-	sqliteCorrupt  = 11
-	sqliteFull     = 13
-	sqliteCantOpen = 14
-	sqliteNotADB   = 26
+	sqlitePerm       = 3
+	sqliteBusy       = 5
+	sqliteLocked     = 6
+	sqliteReadOnly   = 8
+	sqliteIOErr      = 10
+	sqliteCorrupt    = 11
+	sqliteFull       = 13
+	sqliteCantOpen   = 14
+	sqliteConstraint = 19
+	sqliteNotADB     = 26
 )
 
 func (sqliteEngine) classify(err error) Kind {
@@ -197,6 +198,19 @@ func (sqliteEngine) upgraded(path string, from int) error {
 	}
 	return nil
 }
+
+// lockMigration has nothing to do: the migration transaction began IMMEDIATE, holding the
+// file's write lock.
+func (sqliteEngine) lockMigration(context.Context, *sql.Tx) error { return nil }
+
+func (sqliteEngine) unique(err error) bool {
+	var le *sqlite.Error
+	return errors.As(err, &le) && le.Code()&0xff == sqliteConstraint && strings.Contains(err.Error(), "UNIQUE")
+}
+
+func (sqliteEngine) server() bool { return false }
+
+func (sqliteEngine) secrets() []string { return nil }
 
 // integrity is PRAGMA quick_check: every page and record, without the index cross-checks of
 // integrity_check (https://sqlite.org/pragma.html#pragma_quick_check).

@@ -77,11 +77,11 @@ func Open(path string, opt Options) (*Store, error) {
 	}
 	eng, err := engineFor(path)
 	if err != nil {
-		return nil, &Error{File: path, Kind: KindOther, Op: opOpen, Err: err}
+		return nil, &Error{File: Redact(path), Kind: KindOther, Op: opOpen, Err: err, Server: IsURL(path)}
 	}
 	name, err := eng.name(path)
 	if err != nil {
-		return nil, &Error{File: path, Kind: KindOther, Op: opOpen, Err: err}
+		return nil, &Error{File: Redact(path), Kind: KindOther, Op: opOpen, Err: err, Server: eng.server()}
 	}
 	s := &Store{eng: eng, path: name, opt: opt, writers: map[*Writer]struct{}{}}
 	db, err := eng.connect(name, opt)
@@ -96,7 +96,8 @@ func Open(path string, opt Options) (*Store, error) {
 	return s, nil
 }
 
-// Path names the database as messages show it: the SQLite file's absolute path.
+// Path names the database as messages show it: the SQLite file's absolute path, or the
+// Postgres URL without its password.
 func (s *Store) Path() string { return s.path }
 
 // Close flushes every open Writer, then closes the database. The first error (a batch that
@@ -140,6 +141,7 @@ const (
 	KindReadOnly      // the file or its folder cannot be written
 	KindIO            // a read or write failed (a full or failing disk, a file size limit)
 	KindMissing       // MustExist, and there is no database there
+	KindConnect       // the database server cannot be reached, or refused the login
 )
 
 // What an Error says was being done (its Op).
@@ -163,32 +165,42 @@ const (
 type Error struct {
 	File string
 	Kind Kind
-	Op   string // what was being done: 打开, 保存判定结果, …
-	Err  error
+	// Server is true when File is a database on a server (a Postgres URL, password removed)
+	// rather than a file.
+	Server bool
+	Op     string // what was being done: 打开, 保存判定结果, …
+	Err    error
 }
 
 func (e *Error) Error() string {
 	var what string
-	switch e.Kind {
-	case KindCorrupt:
+	switch k := e.Kind; {
+	case k == KindCorrupt && e.Server:
+		what = "不是可用的 nmaudit 历史数据库（其中 nmaudit 的表已损坏或不完整）：" + oneLine(e.Err) +
+			"；请由管理员修复，或用 --db 指定另一个数据库"
+	case k == KindCorrupt:
 		what = "不是可用的 nmaudit 历史数据库（文件不是数据库或已损坏）：" + oneLine(e.Err) +
 			"；请将其移走，或用 --db 指定另一个文件"
-	case KindForeign:
+	case k == KindForeign:
 		what = "这是一个不由 nmaudit 创建的数据库；请用 --db 指定另一个文件"
-	case KindNewer:
+	case k == KindNewer:
 		what = oneLine(e.Err) + "；请使用写入它的较新版本 nmaudit"
-	case KindOlder:
+	case k == KindOlder:
 		what = oneLine(e.Err) + "；请以可写方式运行一次 nmaudit（如 nmaudit runs）以升级它"
-	case KindLocked:
+	case k == KindLocked:
 		what = "数据库被另一个进程锁定（" + oneLine(e.Err) + "）；请待其结束后重试"
-	case KindFull:
+	case k == KindFull:
 		what = "无法写入，磁盘已满（" + oneLine(e.Err) + "）"
-	case KindReadOnly:
+	case k == KindReadOnly:
 		what = "无法写入数据库（" + oneLine(e.Err) + "）"
-	case KindIO:
+	case k == KindIO:
 		what = "磁盘读写失败（" + oneLine(e.Err) + "）；磁盘是否已满或出现故障？"
-	case KindMissing:
+	case k == KindMissing && e.Server:
+		what = "数据库不存在或其中还没有 nmaudit 的检查记录（数据库须由管理员先创建，如 createdb；只有开始一次新检查的 check 或 nmaudit worker 会在其中建表），请检查 --db 或配置 store.url"
+	case k == KindMissing:
 		what = "文件不存在（只有开始一次新检查的 check 会新建历史数据库），请检查 --db 或配置 store.path"
+	case k == KindConnect:
+		what = "无法连接数据库服务器（" + oneLine(e.Err) + "）；请检查服务器是否运行、地址与账号密码是否正确"
 	default:
 		what = oneLine(e.Err)
 	}
@@ -224,8 +236,12 @@ func (s *Store) fail(op string, err error) error {
 	case errors.Is(err, errMissing):
 		k = KindMissing
 	}
-	return &Error{File: s.path, Kind: k, Op: op, Err: err}
+	return &Error{File: s.path, Kind: k, Op: op, Err: redactErr(err, s.eng.secrets()), Server: s.eng.server()}
 }
+
+// Server reports whether the history is a database on a server (Postgres), which several
+// machines share, rather than a file.
+func (s *Store) Server() bool { return s.eng.server() }
 
 // IsKind reports whether err is a store *Error of kind k.
 func IsKind(err error, k Kind) bool {
@@ -278,7 +294,7 @@ func (s *Store) Check(ctx context.Context) error {
 		return s.fail(opCheckDatabase, err)
 	}
 	if len(problems) > 0 {
-		return &Error{File: s.path, Kind: KindCorrupt, Op: opCheckDatabase, Err: errors.New(strings.Join(problems, "; "))}
+		return &Error{File: s.path, Kind: KindCorrupt, Op: opCheckDatabase, Err: errors.New(strings.Join(problems, "; ")), Server: s.eng.server()}
 	}
 	return nil
 }

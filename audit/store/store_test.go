@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/nmaudit/nmaudit/audit"
+	"github.com/nmaudit/nmaudit/audit/store/pgtest"
 	"github.com/nmaudit/nmaudit/platforms"
 )
 
@@ -30,13 +31,15 @@ var shanghai = func() *time.Location {
 }()
 
 // testEngines are the engines every store test runs against: each opens a fresh, empty
-// database (named by the test) and returns where it is. Only SQLite exists today; Postgres
-// (issue 13) adds itself here, and the same tests then hold for it.
+// database (named by the test) and returns where it is: an SQLite file, or a new database on
+// the test binary's throwaway Postgres cluster (pgtest; skipped where PostgreSQL is not
+// installed).
 var testEngines = []struct {
 	name  string
 	fresh func(t testing.TB) string
 }{
 	{"sqlite", func(t testing.TB) string { return filepath.Join(t.TempDir(), "n.db") }},
+	{"postgres", func(t testing.TB) string { return pgtest.Database(t) }},
 }
 
 // eachEngine runs f once per engine, as a subtest.
@@ -467,26 +470,27 @@ func TestWriterCommitsOnEachBound(t *testing.T) {
 // Store.Close commits what an open Writer still holds: an interrupted check keeps every
 // verdict it reached.
 func TestCloseFlushesOpenWriters(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "n.db")
-	s, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := newRun(t, s)
-	w, err := s.NewWriter(ctx, r.ID, WriterOptions{MaxBatch: 1000, MaxDelay: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 3 {
-		w.Save(i, verdict(i, audit.Qualified), time.Now())
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	s = open(t, path, Options{})
-	if c, _ := s.Counts(ctx, r.ID); c.Decided != 3 {
-		t.Errorf("%d verdicts kept after Close, want 3", c.Decided)
-	}
+	eachEngine(t, func(t *testing.T, path string) {
+		s, err := Open(path, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := newRun(t, s)
+		w, err := s.NewWriter(ctx, r.ID, WriterOptions{MaxBatch: 1000, MaxDelay: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 3 {
+			w.Save(i, verdict(i, audit.Qualified), time.Now())
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		s = open(t, path, Options{})
+		if c, _ := s.Counts(ctx, r.ID); c.Decided != 3 {
+			t.Errorf("%d verdicts kept after Close, want 3", c.Decided)
+		}
+	})
 }
 
 // fillFields sets every field of the struct v points to a value that differs from its zero

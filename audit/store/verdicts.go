@@ -19,7 +19,7 @@ var ErrFinished = errors.New("运行已完成")
 // evidence, in its own transaction: once it returns, a killed run keeps it. decidedAt is when
 // the verdict was reached. A check saves through a Writer instead, which batches.
 func (s *Store) SaveVerdict(ctx context.Context, runID string, index int, v audit.Verdict, decidedAt time.Time) error {
-	return s.saveBatch(ctx, runID, []pending{{index: index, v: v, at: decidedAt}}, &encodeBuf{})
+	return s.saveBatch(ctx, runID, []pending{{index: index, v: v, at: decidedAt}}, &encodeBuf{}, false)
 }
 
 // encodeBuf is a writer's reusable encoding space: the statement's arguments and the bytes
@@ -34,11 +34,12 @@ type pending struct {
 	index int
 	v     audit.Verdict
 	at    time.Time
+	done  chan error // SaveWait's: told when the verdict's batch is committed, or failed
 }
 
 // saveBatch writes verdicts in one transaction: all of them are kept, or none. buf holds the
 // caller's buffers, reused from batch to batch.
-func (s *Store) saveBatch(ctx context.Context, runID string, batch []pending, buf *encodeBuf) error {
+func (s *Store) saveBatch(ctx context.Context, runID string, batch []pending, buf *encodeBuf, keepFirst bool) error {
 	st, err := s.prepared(ctx)
 	if err != nil {
 		return s.fail(opSaveVerdict, err)
@@ -49,6 +50,9 @@ func (s *Store) saveBatch(ctx context.Context, runID string, batch []pending, bu
 			return err
 		}
 		many, one := tx.StmtContext(ctx, st.many), tx.StmtContext(ctx, st.one)
+		if keepFirst {
+			many, one = tx.StmtContext(ctx, st.firstMany), tx.StmtContext(ctx, st.firstOne)
+		}
 		for len(batch) > 0 {
 			n, stmt := st.manyRows, many
 			if len(batch) < n {

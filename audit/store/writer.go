@@ -24,6 +24,14 @@ const (
 type WriterOptions struct {
 	MaxBatch int
 	MaxDelay time.Duration
+	// KeepFirst keeps a verdict already saved for an account instead of replacing it (a
+	// distributed run's workers: one verdict per run and account, whatever River retries).
+	KeepFirst bool
+	// RetryFor is how long a batch that fails for a reason that can pass — the database server
+	// restarting, a connection lost, a lock held — is tried again (backing off from 100ms to
+	// 5s) before the Writer fails. 0 fails at the first error, as a local check wants: its
+	// SQLite file does not come back by waiting.
+	RetryFor time.Duration
 }
 
 // Writer keeps one run's verdicts as a check decides them. Save hands a verdict over and
@@ -84,6 +92,27 @@ func (s *Store) NewWriter(ctx context.Context, runID string, opt WriterOptions) 
 // Save hands over the verdict of the account at index in the run's scope, reached at
 // decidedAt. It returns the Writer's failure, if a batch has failed.
 func (w *Writer) Save(index int, v audit.Verdict, decidedAt time.Time) error {
+	return w.send(pending{index: index, v: v, at: decidedAt})
+}
+
+// SaveWait is Save, returning only once the verdict's batch is committed (or has failed): a
+// distributed run's job is complete only when its verdict is kept, so a worker killed after
+// River marked it complete can never lose a verdict. Concurrent jobs still share batches.
+// When ctx ends first, ctx's error is returned and the verdict may still be committed.
+func (w *Writer) SaveWait(ctx context.Context, index int, v audit.Verdict, decidedAt time.Time) error {
+	done := make(chan error, 1)
+	if err := w.send(pending{index: index, v: v, at: decidedAt, done: done}); err != nil {
+		return err
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (w *Writer) send(p pending) error {
 	if err := w.Err(); err != nil {
 		return err
 	}
@@ -92,7 +121,7 @@ func (w *Writer) Save(index int, v audit.Verdict, decidedAt time.Time) error {
 	if w.closing {
 		return w.s.fail(opSaveVerdict, errWriterClosed)
 	}
-	w.in <- pending{index: index, v: v, at: decidedAt}
+	w.in <- p
 	return nil
 }
 
@@ -141,6 +170,7 @@ func (w *Writer) loop() {
 	ctx := context.Background()
 	batch := make([]pending, 0, w.opt.MaxBatch)
 	var buf encodeBuf
+	var dones []chan error
 	last := map[int]int{}
 	timer := time.NewTimer(w.opt.MaxDelay)
 	timer.Stop()
@@ -151,13 +181,23 @@ func (w *Writer) loop() {
 		if len(batch) == 0 {
 			return
 		}
+		dones = dones[:0]
+		for _, p := range batch {
+			if p.done != nil {
+				dones = append(dones, p.done)
+			}
+		}
 		if w.Err() == nil {
 			batch = lastPerIndex(batch, last)
-			if err := w.s.saveBatch(ctx, w.runID, batch, &buf); err != nil {
+			if err := w.commitBatch(ctx, batch, &buf); err != nil {
 				w.err.CompareAndSwap(nil, &err)
 			} else {
 				w.saved.Add(int64(len(batch)))
 			}
+		}
+		err := w.Err()
+		for _, d := range dones {
+			d <- err
 		}
 		clear(batch[:cap(batch)]) // drop the verdicts: the batch's array is reused
 		batch = batch[:0]
@@ -200,6 +240,42 @@ func (w *Writer) loop() {
 			close(reply)
 		}
 	}
+}
+
+// commitBatch writes one batch, trying again for RetryFor while its failure is one that can
+// pass.
+func (w *Writer) commitBatch(ctx context.Context, batch []pending, buf *encodeBuf) error {
+	deadline := time.Now().Add(w.opt.RetryFor)
+	wait := 100 * time.Millisecond
+	for {
+		err := w.s.saveBatch(ctx, w.runID, batch, buf, w.opt.KeepFirst)
+		if err == nil || w.opt.RetryFor <= 0 || !Transient(err) || time.Now().Add(wait).After(deadline) {
+			return err
+		}
+		time.Sleep(wait)
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
+// Transient reports whether a store failure can pass by waiting: the server unreachable or
+// restarting, a connection lost, a lock held too long. A finished run, a damaged or full
+// database, a missing one do not.
+func Transient(err error) bool {
+	if err == nil || errors.Is(err, ErrFinished) || errors.Is(err, ErrNotFound) {
+		return false
+	}
+	var se *Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Kind {
+	case KindConnect, KindLocked, KindIO:
+		return true
+	case KindOther:
+		// A statement cut off by a restarting server reads as nothing more specific.
+		return se.Server
+	}
+	return false
 }
 
 // lastPerIndex keeps, of verdicts saved twice for one account within a batch, the later one:

@@ -32,8 +32,13 @@ type checkOptions struct {
 	Replay       string
 	Concurrency  int
 	Quiet        bool
-	report       reportFlags
-	history      historyFlags // --resume (db.go)
+	// Distributed enqueues the accounts for nmaudit worker processes (Postgres history only);
+	// Work makes this process one of the workers too (worker.go).
+	Distributed bool
+	Work        bool
+	worker      workerFlags
+	report      reportFlags
+	history     historyFlags // --resume (db.go)
 }
 
 var checkFormats = []string{"table", "json", "csv", "md", "xlsx"}
@@ -68,6 +73,9 @@ func newCheckCmd(s *streams) *cobra.Command {
 	f.StringVar(&opts.Replay, "replay", "", "answer every request from a --record folder, no network")
 	f.IntVar(&opts.Concurrency, "concurrency", 4, "parallel fetches per platform (each platform keeps its own rate limit)")
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress bar")
+	f.BoolVar(&opts.Distributed, "distributed", false, "分布式检查：把账号加入 Postgres 历史数据库的任务队列，由各机器上的 nmaudit worker 检查，全部判定后输出报告")
+	f.BoolVar(&opts.Work, "work", false, "与 --distributed 一起：本进程也作为一台检查机领取任务")
+	opts.worker.register(cmd)
 	opts.report.register(f, checkFormats)
 	opts.history.register(f)
 	return cmd
@@ -92,6 +100,17 @@ func runCheck(cmd *cobra.Command, s *streams, cfg *config.Config, opts *checkOpt
 	if opts.Record != "" && opts.Replay != "" {
 		return usageErrorf("--record and --replay cannot be used together")
 	}
+	if h.resume != nil && h.resume.Distributed {
+		opts.Distributed = true // reattach: the workers decide what is left
+	} else if h.resume != nil && opts.Distributed {
+		return usageErrorf("--resume：运行 %s 不是分布式运行，不能加 --distributed", h.resume.ID)
+	}
+	if opts.Work && !opts.Distributed {
+		return usageErrorf("--work 只能与 --distributed 一起使用")
+	}
+	if opts.Distributed && (opts.Offline || opts.Record != "" || opts.Replay != "") {
+		return usageErrorf("--distributed 由各检查机联网检查：不能与 --offline、--record 或 --replay 一起使用")
+	}
 	at := opts.At
 	if opts.Replay != "" {
 		var err error
@@ -110,6 +129,17 @@ func runCheck(cmd *cobra.Command, s *streams, cfg *config.Config, opts *checkOpt
 	limitMemory(len(in.registry.Accounts))
 	check := &audit.Check{Params: params, Registry: in.registry, Targets: in.targets, TargetFile: opts.Accounts,
 		Observations: in.observations, ObservationsFile: opts.Observations, Findings: in.findings, Concurrency: cfg.Concurrency}
+	if opts.Distributed {
+		res, err := runDistributed(cmd.Context(), cmd, s, cfg, opts, h, check)
+		if err != nil {
+			return err
+		}
+		printNotices(s.Err, res.Notices)
+		printExplanation(s.Err, res, h.runID())
+		return opts.report.write(s.Out, func(w io.Writer) error {
+			return h.render(w, opts.report.Format, res, reportOptions(cfg))
+		})
+	}
 	ctx, done, err := attachFetching(cmd.Context(), check, s, cfg, opts.Offline, opts.Quiet,
 		fetchOptions{Record: opts.Record, Replay: opts.Replay, Resume: h.resume != nil})
 	if err != nil {

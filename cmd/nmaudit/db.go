@@ -31,11 +31,11 @@ const envBusyTimeout = "NMAUDIT_STORE_BUSY_TIMEOUT"
 // storeLocation is where --db, config store.path or the platform's default put the database.
 func storeLocation(cmd *cobra.Command, cfg *config.Config) (history.Location, history.Options, error) {
 	flag, _ := cmd.Flags().GetString("db")
-	configured := ""
+	configured, configuredURL := "", ""
 	if cfg != nil {
-		configured = cfg.Store.Path
+		configured, configuredURL = cfg.Store.Path, cfg.Store.URL
 	}
-	loc, err := history.Locate(flag, configured)
+	loc, err := history.Locate(flag, configuredURL, configured)
 	if err != nil {
 		return loc, history.Options{}, err
 	}
@@ -279,6 +279,43 @@ func (h *runRecorder) check(ctx context.Context, c *audit.Check) (*audit.Result,
 	if err == nil {
 		err = h.rec.Finish(ctx)
 	}
+	if err != nil {
+		return nil, h.failed(err)
+	}
+	return res, nil
+}
+
+// distribute records a distributed run of c (history.Recorder.Start/Complete) and has run
+// decide it — the coordinator, whose workers decide the accounts (worker.go). Like check, a
+// failure leaves the run unfinished and stderr says how to resume it.
+func (h *runRecorder) distribute(ctx context.Context, c *audit.Check, run func(rec *history.Recorder) (*audit.Result, error)) (*audit.Result, error) {
+	if h.st == nil {
+		st, err := openWritable(h.cmd, h.cfg)
+		if err != nil {
+			return nil, err
+		}
+		h.st = st
+	}
+	var err error
+	if h.resume != nil {
+		h.rec, err = history.Resume(h.st, h.resume, c, h.inputs(), h.s.Now)
+	} else {
+		spec := h.spec
+		spec.Distributed = true
+		if spec.Timezone == "" {
+			spec.Timezone = h.cfg.Location.String()
+		}
+		spec.RateDecimals, spec.Version = h.cfg.Report.RateDecimals, version
+		h.rec, err = history.Begin(h.st, c, h.inputs(), spec, h.s.Now)
+	}
+	if err != nil {
+		return nil, cliError(err)
+	}
+	h.rec.OnResume = func(decided int) {
+		r := h.rec.Run()
+		printNotices(h.s.Err, []string{fmt.Sprintf("重新接管分布式运行 %s：%d / %d 个账号已判定，只为尚未判定的账号排队", r.ID, decided, r.Planned)})
+	}
+	res, err := run(h.rec)
 	if err != nil {
 		return nil, h.failed(err)
 	}

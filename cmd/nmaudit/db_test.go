@@ -21,6 +21,7 @@ import (
 
 	"github.com/nmaudit/nmaudit/audit/sheet/sheettest"
 	"github.com/nmaudit/nmaudit/audit/store"
+	"github.com/nmaudit/nmaudit/audit/store/pgtest"
 	"github.com/nmaudit/nmaudit/platforms"
 	"github.com/nmaudit/nmaudit/platforms/platformsim"
 )
@@ -35,6 +36,7 @@ func TestMain(m *testing.M) {
 	}
 	os.Setenv("XDG_DATA_HOME", dir)
 	code := m.Run()
+	pgtest.StopShared()
 	os.RemoveAll(dir)
 	if histBinDir != "" {
 		os.RemoveAll(histBinDir)
@@ -64,12 +66,22 @@ var histOwners = []string{"洋县融媒体中心", "汉中市公安局", "北关
 var histLevels = []string{"县(区)部门及镇(街道)", "市级部门", "县(区)部门及镇(街道)", "县(区)部门及镇(街道)", "市级部门"}
 
 // simRegistry writes a registry of the simulator's accounts, as a district export lists them.
-func simRegistry(t *testing.T, path string, sim *platformsim.Sim) {
+func simRegistry(t testing.TB, path string, sim *platformsim.Sim) {
+	writeSimRegistry(t, path, sim, false)
+}
+
+// writeSimRegistry is simRegistry; tiebaUIDs gives Tieba accounts by numeric user id (no
+// credential-less user_json lookup: every request then carries the worker's own session).
+func writeSimRegistry(t testing.TB, path string, sim *platformsim.Sim, tiebaUIDs bool) {
 	t.Helper()
 	rows := [][]string{{"账号名称", "账号类型", "开设主体", "层级", "账号ID", "运行状态"}}
 	label := map[platforms.Platform]string{platforms.Weibo: "新浪微博", platforms.Tieba: "百度贴吧", platforms.WeChat: "微信公众号"}
 	for i, a := range sim.Accounts() {
-		rows = append(rows, []string{a.Name, label[a.Platform], histOwners[i%len(histOwners)], histLevels[i%len(histLevels)], a.ID, "正常运行"})
+		id := a.ID
+		if tiebaUIDs && a.Platform == platforms.Tieba {
+			id = a.TiebaUID
+		}
+		rows = append(rows, []string{a.Name, label[a.Platform], histOwners[i%len(histOwners)], histLevels[i%len(histLevels)], id, "正常运行"})
 	}
 	if err := sheettest.WriteXLSX(path, rows); err != nil {
 		t.Fatal(err)

@@ -52,8 +52,8 @@ import (
 //	sim-cpu-ms/acct  the simulator's CPU ÷ accounts (for reference)
 //	req-*          requests each platform received
 //	rejected       requests the simulator answered with the platform's rate-limit answer
-//	dials          TCP connections the client opened (the transport is a clone of
-//	               http.DefaultTransport, so connection reuse is what production does)
+//	dials          TCP connections the client opened (the transport is production's,
+//	               platforms.Transport, so connection reuse is what production does)
 //	client-burst   the worst platform's smallest token-bucket burst (at the platform's rate)
 //	               that accepts every request at the moment the client sent it: 1 is perfect
 //	               pacing; more is scheduling jitter (or a pacing bug)
@@ -61,7 +61,7 @@ import (
 // Knobs for investigation (environment): NMAUDIT_FETCHSIM_ACCOUNTS (default 1000),
 // NMAUDIT_FETCHSIM_LATENCY (30ms), NMAUDIT_FETCHSIM_CONCURRENCY (config default, 4),
 // NMAUDIT_FETCHSIM_IDLE (MaxIdleConnsPerHost of the client transport; default 0, i.e.
-// http.DefaultTransport's 2), NMAUDIT_FETCHSIM_BURST (client burst, default 1 as in config),
+// platforms.Transport's max(2×concurrency, 8)), NMAUDIT_FETCHSIM_BURST (client burst, default 1 as in config),
 // NMAUDIT_FETCHSIM_SERVER_BURST (the simulator's burst, default 8), NMAUDIT_FETCHSIM_RATE_SCALE
 // (multiplies every rate, client's and simulator's; default 1).
 func BenchmarkFetchSim(b *testing.B) {
@@ -193,7 +193,7 @@ func fetchSimOnce(b *testing.B, k fetchSimKnobs) (run fetchSimRun, err error) {
 
 	cfg := config.Default()
 	pc := &cfg.Platforms
-	pc.Weibo.BaseURL = sim.URL
+	pc.Weibo.BaseURL, pc.Weibo.VisitorBaseURL = sim.URL, sim.URL // no cookie: the visitor handshake, as on a fresh install
 	pc.Weibo.Rate, pc.Weibo.Burst = k.rates[platformsim.Weibo], k.burst
 	pc.Tieba.BaseURL, pc.Tieba.WebBaseURL = sim.URL, sim.URL
 	pc.Tieba.Rate, pc.Tieba.Burst = k.rates[platformsim.Tieba], k.burst
@@ -201,9 +201,9 @@ func fetchSimOnce(b *testing.B, k fetchSimKnobs) (run fetchSimRun, err error) {
 	pc.WeChat.MPToken, pc.WeChat.MPCookie = "608398971", "slave_sid=fetchSimSession; slave_user=gh_fetchsim"
 	pc.WeChat.Rate, pc.WeChat.Burst = k.rates[platformsim.WeChatMP], k.burst
 
-	// A clone of http.DefaultTransport (what production uses) that counts the connections it
-	// opens and logs when each request leaves.
-	tr := http.DefaultTransport.(*http.Transport).Clone()
+	// The transport production uses (platforms.Transport, sized to the concurrency) that
+	// counts the connections it opens and logs when each request leaves.
+	tr := platforms.Transport(k.concurrency)
 	if k.idle > 0 {
 		tr.MaxIdleConnsPerHost = k.idle
 	}

@@ -36,6 +36,9 @@ type fetchOptions struct {
 	Transport http.RoundTripper
 	// Workers is the number of parallel fetches per platform, which sizes the connection pool.
 	Workers int
+	// Pacer, when set, gives each platform's pacer instead of a new one: a worker builds
+	// fetchers for each window its runs use, and they must share one rate limit per platform.
+	Pacer func(platform platforms.Platform, l platforms.Limits) *platforms.Pacer
 }
 
 // fetchers is the explicit wiring of every platform adapter: the one place that decides which
@@ -139,13 +142,16 @@ func buildFetchers(cfg *config.Config, opts fetchOptions) (*fetchers, error) {
 	// One cap on every body, after decompression, whatever the transport (live, recording,
 	// replay): a server cannot decide how much memory a run takes.
 	client := &http.Client{Transport: platforms.LimitBodies(transport, platforms.MaxBody)}
-	deps := func(l platforms.Limits) platforms.Deps {
+	deps := func(name platforms.Platform, l platforms.Limits) platforms.Deps {
 		// Replayed answers come from disk: no rate limit and no waiting between retries (a
 		// recorded 418 is still followed by its recorded retry).
 		if replaying {
 			l.Rate = 0
 		}
 		p := platforms.NewPacer(l)
+		if opts.Pacer != nil && !replaying {
+			p = opts.Pacer(name, l)
+		}
 		if replaying {
 			p.Sleep = func(context.Context, time.Duration) error { return nil }
 		}
@@ -154,13 +160,13 @@ func buildFetchers(cfg *config.Config, opts fetchOptions) (*fetchers, error) {
 
 	wbcfg := pc.Weibo
 	wbcfg.CountReposts = cfg.CountReposts
-	wb, err := weibo.New(wbcfg, deps(wbcfg.Limits))
+	wb, err := weibo.New(wbcfg, deps(platforms.Weibo, wbcfg.Limits))
 	if err != nil {
 		return nil, cfg.Errorf("platforms.weibo", "%s", strings.TrimPrefix(err.Error(), "weibo: "))
 	}
 	f.Registry.Register(platforms.Weibo, wb)
 
-	tb, err := tieba.New(pc.Tieba, deps(pc.Tieba.Limits))
+	tb, err := tieba.New(pc.Tieba, deps(platforms.Tieba, pc.Tieba.Limits))
 	if err != nil {
 		return nil, cfg.Errorf("platforms.tieba", "%s", strings.TrimPrefix(err.Error(), "tieba: "))
 	}
@@ -168,7 +174,7 @@ func buildFetchers(cfg *config.Config, opts fetchOptions) (*fetchers, error) {
 
 	wcfg := pc.WeChat
 	wcfg.Window = opts.Window
-	wc, err := wechat.New(wcfg, deps(wcfg.Limits))
+	wc, err := wechat.New(wcfg, deps(platforms.WeChat, wcfg.Limits))
 	if err != nil {
 		return nil, cfg.Errorf("platforms.wechat", "%s", strings.TrimPrefix(err.Error(), "wechat: "))
 	}

@@ -139,9 +139,10 @@ func newRootCmd(s *streams) *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().String("config", "", "配置文件 `FILE`（默认 ./nmaudit.yaml，其次 $XDG_CONFIG_HOME/nmaudit/config.yaml）")
-	root.PersistentFlags().String("db", "", "检查记录数据库 `FILE`（默认取配置 store.path，其次 $XDG_DATA_HOME/nmaudit/nmaudit.db）")
+	root.PersistentFlags().String("db", "", "检查记录数据库：SQLite 文件 `FILE`，或 postgres://用户:密码@主机/数据库（默认取配置 store.url，其次 store.path，再次 $XDG_DATA_HOME/nmaudit/nmaudit.db）")
 	root.AddCommand(newCheckCmd(s), newReconcileCmd(s), newConfigCmd(s), newVersionCmd(s), newSampleCmd(s), newReportCmd(s))
 	root.AddCommand(newRunsCmd(s), newShowCmd(s), newRecheckCmd(s), newDiffCmd(s), newLedgerCmd(s), newReviewCmd(s))
+	root.AddCommand(newWorkerCmd(s))
 	localizeCobra(root)
 	return root
 }

@@ -28,6 +28,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -67,6 +68,11 @@ type Options struct {
 	// Window is the update window (default 14 days): fresh accounts posted within it before
 	// CheckTime, stale ones did not.
 	Window time.Duration
+	// PerCredential applies Rates to each credential separately — each Weibo cookie, Tieba
+	// BDUSS and 公众平台 token/cookie gets its own budget — as the platforms throttle per
+	// session: the distributed benchmark's workers, each with its own credentials, together
+	// get workers × rate.
+	PerCredential bool
 	// WeChatClosed plays the 公众平台 after 2026-07-30: searchbiz still answers, but every
 	// appmsgpublish for an account gets base_resp.ret 200013 (freq control), every time.
 	WeChatClosed bool
@@ -97,6 +103,10 @@ type Account struct {
 	Latest time.Time
 	// Fresh says Latest is within the window before the check time: the verdict is 合格, else 不合格.
 	Fresh bool
+	// TiebaUID is a Tieba account's numeric user id (registries may give it instead of the
+	// user name: the adapter then needs no user_json lookup, which carries no credential and
+	// is budgeted by address, not by session).
+	TiebaUID string
 }
 
 // Target is the account as an adapter is asked for it.
@@ -118,6 +128,8 @@ type Sim struct {
 	wechat   map[string]*account // fakeid →
 	wechats  []*account          // search order
 	limiters map[string]*rate.Limiter
+	credMu   sync.Mutex
+	credLims map[string]*rate.Limiter // platform + credential → its budget (PerCredential)
 	stats    map[string]*counter
 	visitors atomic.Int64 // visitor cookies handed out
 }
@@ -183,6 +195,7 @@ func Start(opts Options) *Sim {
 		tiebaUID: map[string]*account{},
 		wechat:   map[string]*account{},
 		limiters: map[string]*rate.Limiter{},
+		credLims: map[string]*rate.Limiter{},
 		stats:    map[string]*counter{Weibo: {}, Tieba: {}, WeChatMP: {}},
 	}
 	for _, p := range []string{Weibo, Tieba, WeChatMP} {
@@ -239,6 +252,9 @@ func (s *Sim) platform(name string, rejected, serve http.HandlerFunc) http.Handl
 	lim := s.limiters[name]
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.requests.Add(1)
+		if s.opts.PerCredential && lim != nil {
+			lim = s.credentialLimiter(name, r)
+		}
 		allowed := lim == nil || lim.Allow()
 		if !sleep(r.Context(), s.opts.Latency) {
 			return
@@ -250,6 +266,33 @@ func (s *Sim) platform(name string, rejected, serve http.HandlerFunc) http.Handl
 		}
 		serve(w, r)
 	})
+}
+
+// credentialLimiter is the budget of the credential r carries on platform name.
+func (s *Sim) credentialLimiter(name string, r *http.Request) *rate.Limiter {
+	r.ParseForm() // the handlers read the form the same way: parsing twice is a no-op
+	key := name + "|" + r.Header.Get("Cookie") + "|" + r.Form.Get("BDUSS") + "|" + r.Form.Get("token")
+	s.credMu.Lock()
+	defer s.credMu.Unlock()
+	lim := s.credLims[key]
+	if lim == nil {
+		lim = rate.NewLimiter(rate.Limit(s.opts.Rates[name]), s.opts.Burst)
+		s.credLims[key] = lim
+	}
+	return lim
+}
+
+// Credentials is how many distinct credentials have been seen on platform name (PerCredential).
+func (s *Sim) Credentials(name string) int {
+	s.credMu.Lock()
+	defer s.credMu.Unlock()
+	n := 0
+	for k := range s.credLims {
+		if len(k) > len(name) && k[:len(name)+1] == name+"|" {
+			n++
+		}
+	}
+	return n
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {
@@ -340,6 +383,7 @@ func (s *Sim) generate() {
 			a.posts = append([]post{pinned}, regular...)
 			s.tiebaUN[a.Name] = a
 			s.tiebaUID[strconv.FormatInt(a.numID, 10)] = a
+			a.TiebaUID = strconv.FormatInt(a.numID, 10)
 		case platforms.WeChat:
 			a.numID = 3000000000 + int64(a.k)
 			a.Name = fmt.Sprintf("模拟政务公众号%04d", a.k)

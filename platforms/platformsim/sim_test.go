@@ -548,3 +548,30 @@ func TestLatencyIsPerRequest(t *testing.T) {
 		t.Errorf("8 concurrent requests took %v with latency %v", d, lat)
 	}
 }
+
+// PerCredential gives each credential its own budget: two sessions at the rate each are both
+// served, while one session at twice the rate is cut back.
+func TestPerCredentialRates(t *testing.T) {
+	s := Start(Options{Accounts: 3, Rates: map[string]float64{Weibo: 1}, Burst: 1, PerCredential: true})
+	defer s.Close()
+	uid := s.Accounts()[0].ID
+	get := func(cookie string) int {
+		req, _ := http.NewRequest("GET", s.URL+"/api/container/getIndex?type=uid&value="+uid+"&containerid=107603"+uid, nil)
+		req.Header.Set("Cookie", cookie)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if a, b := get("SUB=a"), get("SUB=b"); a != 200 || b != 200 {
+		t.Errorf("two credentials, one request each: %d %d", a, b)
+	}
+	if c := get("SUB=a"); c != 418 {
+		t.Errorf("a credential's second request within its budget's second: %d, want 418", c)
+	}
+	if n := s.Credentials(Weibo); n != 2 {
+		t.Errorf("%d credentials seen", n)
+	}
+}
