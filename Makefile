@@ -16,11 +16,33 @@ build:
 	$(GO) build $$(git status --porcelain >/dev/null 2>&1 && echo -buildvcs=true) \
 		-ldflags "-X main.version=$$(git describe --tags --always --dirty 2>/dev/null || echo dev)" -o $(BIN) ./cmd/nmaudit
 
-# The README's test command: vet, then every test with the race detector (the fuzz targets'
-# seed corpora run as ordinary tests).
+# The README's test command: vet, then every test (the fuzz targets' seed corpora run as
+# ordinary tests), in three parts run side by side. The race detector runs where goroutines
+# meet: the packages that start or share goroutines (RACE_PKGS: the check's workers, the sheet
+# reader's prefetch, the store's batched writer, the distributed worker, the fetchers, pacers
+# and recorder, the simulator), and the command tests in which a check fetches in-process
+# (RACE_CMD: fetch workers, notices, the progress bar, interrupts and the store writer
+# together). Everything else runs once without it — the renderers, the sampler and the config
+# are single-threaded, the other command tests drive the built binary — and so do the sheet
+# tests that inflate 100 MB and skip under the race detector (RACE_SKIPPED).
+RACE_PKGS    := ./audit/ ./audit/distributed/ ./audit/history/ ./audit/sheet/... ./audit/store/... ./platforms/...
+PLAIN_PKGS   := ./audit/report/ ./audit/sample/ ./config/
+RACE_CMD     := ^(TestResumeAnInterruptedCheck|TestCheckAgainstLocalPlatforms|TestSecretsNeverLeak|TestCheckOnAFreshInstallAgainstTheSimulator|TestDistributedResumeAndUsage|TestWeChatClosurePerWorkerSession|TestRecheck|TestWorksheetRoundTrip)$$
+RACE_SKIPPED := ^(TestDecompressionBombs|TestLateDamageInLargeText)$$
+.PHONY: test-race test-race-cmd test-plain
 test:
 	$(GO) vet $(PKGS)
-	$(GO) test -race -count=1 -timeout 8m $(PKGS)
+	@$(MAKE) --no-print-directory -j3 --output-sync=target test-race test-race-cmd test-plain
+
+test-race:
+	$(GO) test -race -count=1 -timeout 8m $(RACE_PKGS)
+
+test-race-cmd:
+	$(GO) test -race -count=1 -timeout 8m -run '$(RACE_CMD)' ./cmd/nmaudit/
+
+test-plain:
+	$(GO) test -count=1 -timeout 8m ./cmd/nmaudit/ $(PLAIN_PKGS)
+	$(GO) test -count=1 -timeout 8m -run '$(RACE_SKIPPED)' ./audit/sheet/
 
 # The main job on the bundled sample (testdata/demo/demo.sh): a synthetic district checked at
 # the seed report's check time with every Weibo/Tieba/WeChat answer replayed from the bundled

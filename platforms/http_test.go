@@ -86,8 +86,8 @@ func TestLimitBodiesFailsPastTheCap(t *testing.T) {
 
 func TestLimitBodiesAppliesAfterDecompression(t *testing.T) {
 	var sent atomic.Int64
-	srv := hugeServer(t, 64<<20, true, &sent) // a small gzip file that expands to 64 MiB
-	c := &http.Client{Transport: LimitBodies(&http.Transport{}, 1<<20)}
+	srv := hugeServer(t, 8<<20, true, &sent) // a small gzip file that expands to 128× the cap
+	c := &http.Client{Transport: LimitBodies(&http.Transport{}, 64<<10)}
 	_, err := readAllLimited(t, c, srv.URL)
 	if !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("gzip bomb: err = %v, want ErrTooLarge", err)
@@ -98,14 +98,14 @@ func TestRecorderCapsAndMarksTruncatedBodies(t *testing.T) {
 	for _, bomb := range []bool{false, true} {
 		t.Run(map[bool]string{false: "plain", true: "gzip-bomb"}[bomb], func(t *testing.T) {
 			var sent atomic.Int64
-			srv := hugeServer(t, 40<<20, bomb, &sent)
+			srv := hugeServer(t, 4<<20, bomb, &sent) // 64× the cap
 			dir := filepath.Join(t.TempDir(), "ev")
 			rec, err := NewRecorder(dir, &http.Transport{DisableCompression: bomb}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			rec.MaxBody = 1 << 20
-			c := &http.Client{Transport: LimitBodies(rec, 1<<20)}
+			rec.MaxBody = 64 << 10
+			c := &http.Client{Transport: LimitBodies(rec, 64<<10)}
 			if _, err := readAllLimited(t, c, srv.URL+"/api/container/getIndex?type=uid&value=1"); !errors.Is(err, ErrTooLarge) {
 				t.Fatalf("err = %v, want ErrTooLarge", err)
 			}
@@ -120,7 +120,7 @@ func TestRecorderCapsAndMarksTruncatedBodies(t *testing.T) {
 				t.Errorf("exchange not marked truncated")
 			}
 			fi, _ := os.Stat(filepath.Join(dir, exs[0].File))
-			if fi.Size() > 8<<20 { // 1 MiB of NUL bytes is 6 MiB of \u0000 escapes
+			if fi.Size() > 512<<10 { // 64 KiB of NUL bytes is 384 KiB of \u0000 escapes
 				t.Errorf("evidence file is %d bytes: the cap was not applied to the recording", fi.Size())
 			}
 			// The replay fails the read the same way the live run did.
@@ -128,7 +128,7 @@ func TestRecorderCapsAndMarksTruncatedBodies(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rc := &http.Client{Transport: LimitBodies(rp, 1<<20)}
+			rc := &http.Client{Transport: LimitBodies(rp, 64<<10)}
 			if _, err := readAllLimited(t, rc, "http://any/api/container/getIndex?type=uid&value=1"); !errors.Is(err, ErrTooLarge) {
 				t.Errorf("replay: err = %v, want ErrTooLarge", err)
 			}

@@ -206,8 +206,19 @@ func TestDistributedRunEqualsLocalCheck(t *testing.T) {
 			queued++
 		}
 	}
-	if co.Enqueued != queued || byWorker[0]+byWorker[1] != queued || byWorker[0] == 0 || byWorker[1] == 0 {
-		t.Errorf("%d jobs enqueued, workers decided %v; want %d spread over both", co.Enqueued, byWorker, queued)
+	// A worker reports a verdict after committing it, so it may still be reporting the last
+	// ones when the coordinator sees the run complete: wait a little for the counts.
+	var w0, w1 int
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		mu.Lock()
+		w0, w1 = byWorker[0], byWorker[1]
+		mu.Unlock()
+		if w0+w1 >= queued || time.Now().After(deadline) {
+			break
+		}
+	}
+	if co.Enqueued != queued || w0+w1 != queued || w0 == 0 || w1 == 0 {
+		t.Errorf("%d jobs enqueued, workers decided %d and %d; want %d spread over both", co.Enqueued, w0, w1, queued)
 	}
 	rs, _ := e.st.Runs(context.Background())
 	if len(rs) != 1 || !rs[0].Finished || !rs[0].Distributed || rs[0].Summary != want.Summary {
