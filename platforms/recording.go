@@ -181,10 +181,10 @@ func LoadRecording(dir string) ([]Exchange, error) {
 		}
 		var ex Exchange
 		if err := json.Unmarshal(b, &ex); err != nil {
-			return nil, fmt.Errorf("recording %s: not an exchange file: %w", path, err)
+			return nil, fmt.Errorf("证据记录 %s：不是交互记录文件：%w", path, err)
 		}
 		if ex.Request.Method == "" || (ex.Response == nil && ex.Error == nil) {
-			return nil, fmt.Errorf("recording %s: exchange without request method or outcome", path)
+			return nil, fmt.Errorf("证据记录 %s：交互记录缺少请求方法或结果", path)
 		}
 		ex.File = de.Name()
 		all = append(all, ex)

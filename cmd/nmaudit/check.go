@@ -47,7 +47,15 @@ func newCheckCmd(s *streams) *cobra.Command {
 	opts := &checkOptions{}
 	cmd := &cobra.Command{
 		Use:   "check --registry FILE [flags]",
-		Short: "Check every in-scope account's latest post and print the inspection report",
+		Short: "检查范围内每个账号的最近更新时间，输出检查结果",
+		Long: `check 读取信息报送系统导出（--registry），排除已关停/注销的账号，把注销中的账号单列，向各平台
+查询其余每个账号在监测时间点（--at，默认现在）之前的最近一次更新，按更新窗口（--window，默认 14 天）
+认定合格、不合格或待核查，并输出检查结果：分层级统计、不合格名单、待核查清单。
+
+只有平台给出确定答复、且已读到窗口起点之前（或列表确已到底）时才认定不合格；其余一律待核查，并写明
+原因和处理办法。运行结束时在标准错误输出检查说明：各途径认定了多少账号，其余账号该怎么办。
+
+每次运行都记入检查记录数据库（见 --db）；中断的运行可以用 --resume 续跑。`,
 		Example: `  nmaudit check --registry 信息报送系统导出.xlsx --at 2022-08-22
   nmaudit check --registry reg.csv --accounts 抽查名单.xlsx --format json | jq .summary
   nmaudit check --registry reg.xlsx --offline --observations 人工记录.xlsx --format xlsx -o 检查结果.xlsx`,
@@ -61,18 +69,18 @@ func newCheckCmd(s *streams) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.Registry, "registry", "", "registry export, .xlsx or .csv (required)")
-	f.StringVar(&opts.Sheet, "sheet", "", "sheet of the registry .xlsx to read (default: the first)")
-	f.StringVar(&opts.Accounts, "accounts", "", "target list (a sample, or a district's list); default: every registry account")
-	f.StringVar(&opts.At, "at", "", `check time point (监测时间点): RFC 3339, "2006-01-02 15:04" or "2006-01-02"; default now`)
-	f.StringVar(&opts.Window, "window", "14d", "update window: 14d, 2w or 336h")
-	f.StringVar(&opts.Observations, "observations", "", "latest-post times found by hand (.xlsx/.csv)")
-	f.StringVar(&opts.Findings, "findings", "", "veto findings made by hand (.xlsx/.csv)")
-	f.BoolVar(&opts.Offline, "offline", false, "fetch nothing; classify from --observations only")
-	f.StringVar(&opts.Record, "record", "", "save every HTTP exchange (secrets redacted) under DIR as evidence")
-	f.StringVar(&opts.Replay, "replay", "", "answer every request from a --record folder, no network")
-	f.IntVar(&opts.Concurrency, "concurrency", 4, "parallel fetches per platform (each platform keeps its own rate limit)")
-	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress bar")
+	f.StringVar(&opts.Registry, "registry", "", "信息报送系统导出 `FILE`，.xlsx 或 .csv（必填）")
+	f.StringVar(&opts.Sheet, "sheet", "", "读取导出 .xlsx 的哪张工作表 `SHEET`（默认：有表头的那张）")
+	f.StringVar(&opts.Accounts, "accounts", "", "检查名单 `FILE`（抽查名单或某区县的名单）；默认检查导出中的全部账号")
+	f.StringVar(&opts.At, "at", "", "监测时间点：RFC 3339、“2006-01-02 15:04”或“2006-01-02”；默认现在")
+	f.StringVar(&opts.Window, "window", "14d", "更新窗口：如 14d、2w 或 336h")
+	f.StringVar(&opts.Observations, "observations", "", "人工记录的最近更新时间或文章链接 `FILE`（.xlsx/.csv）")
+	f.StringVar(&opts.Findings, "findings", "", "人工检查发现的单项否决问题 `FILE`（.xlsx/.csv）")
+	f.BoolVar(&opts.Offline, "offline", false, "不访问任何平台，只按 --observations 认定")
+	f.StringVar(&opts.Record, "record", "", "把每次 HTTP 交互（已去除密钥）保存到文件夹 `DIR` 作为证据")
+	f.StringVar(&opts.Replay, "replay", "", "用 --record 保存的文件夹 `DIR` 应答所有请求，不联网")
+	f.IntVar(&opts.Concurrency, "concurrency", 4, "每个平台同时检查的账号数（各平台仍遵守各自的频率限制）")
+	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "不显示进度条")
 	f.BoolVar(&opts.Distributed, "distributed", false, "分布式检查：把账号加入 Postgres 历史数据库的任务队列，由各机器上的 nmaudit worker 检查，全部判定后输出报告")
 	f.BoolVar(&opts.Work, "work", false, "与 --distributed 一起：本进程也作为一台检查机领取任务")
 	opts.worker.register(cmd)
@@ -89,16 +97,16 @@ func runCheck(cmd *cobra.Command, s *streams, cfg *config.Config, opts *checkOpt
 	}
 	defer h.Close()
 	if opts.Registry == "" {
-		return usageErrorf("--registry FILE is required")
+		return usageErrorf("必须用 --registry FILE 指定信息报送系统导出")
 	}
 	if err := opts.report.validate(checkFormats); err != nil {
 		return err
 	}
 	if opts.Offline && (opts.Record != "" || opts.Replay != "") {
-		return usageErrorf("--offline fetches nothing: it cannot be combined with --record or --replay")
+		return usageErrorf("--offline 不访问平台，不能与 --record 或 --replay 同用")
 	}
 	if opts.Record != "" && opts.Replay != "" {
-		return usageErrorf("--record and --replay cannot be used together")
+		return usageErrorf("--record 和 --replay 不能同用")
 	}
 	if h.resume != nil && h.resume.Distributed {
 		opts.Distributed = true // reattach: the workers decide what is left
@@ -323,19 +331,19 @@ func replayDefaults(cmd *cobra.Command, cfg *config.Config, opts *checkOptions) 
 	if rec := meta[metaCheckTime]; rec != "" {
 		recT, err := time.Parse(time.RFC3339, rec)
 		if err != nil {
-			return "", usageErrorf("--replay %s: bad check_time %q in the recording", opts.Replay, rec)
+			return "", usageErrorf("--replay %s：记录中的监测时间点 %q 无法识别", opts.Replay, rec)
 		}
 		if at == "" {
 			at = rec
 		} else if t, err := parseAt(at, cfg.Location, time.Now); err == nil && !t.Equal(recT) {
-			return "", usageErrorf("--at %s differs from the recording's check time %s", at, recT.In(cfg.Location).Format("2006-01-02 15:04:05"))
+			return "", usageErrorf("--at %s 与记录的监测时间点 %s 不同", at, recT.In(cfg.Location).Format("2006-01-02 15:04:05"))
 		}
 	}
 	if rec := meta[metaWindow]; rec != "" {
 		if cmd.Flags().Changed("window") {
 			w, err := audit.ParseWindow(cfg.Window)
 			if err == nil && w.String() != rec {
-				return "", usageErrorf("--window %s differs from the recording's window %s", cfg.Window, rec)
+				return "", usageErrorf("--window %s 与记录的更新窗口 %s 不同", cfg.Window, rec)
 			}
 		}
 		cfg.Window = rec

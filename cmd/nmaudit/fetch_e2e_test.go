@@ -316,7 +316,7 @@ func TestCheckAgainstLocalPlatforms(t *testing.T) {
 	if withoutRunID(replayed) != withoutRunID(out) {
 		t.Errorf("replayed JSON differs from the recorded run's:\n%s\n---\n%s", out, replayed)
 	}
-	if code, _, errOut := run(t, "", "check", "--registry", reg, "--replay", rec, "--at", "2022-09-01"); code != 2 || !strings.Contains(errOut, "check time") {
+	if code, _, errOut := run(t, "", "check", "--registry", reg, "--replay", rec, "--at", "2022-09-01"); code != 2 || !strings.Contains(errOut, "与记录的监测时间点") {
 		t.Errorf("replay at another time: exit %d %s", code, errOut)
 	}
 }

@@ -5,12 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/nmaudit/nmaudit/audit/sheet/sheettest"
 )
@@ -377,6 +381,33 @@ func TestMainHelpIsChinese(t *testing.T) {
 	if strings.Contains(out, "xlsx 格式必须指定") {
 		t.Errorf("runs -o help mentions xlsx:\n%s", out)
 	}
+}
+
+// Every command's help is Chinese prose: no run of three English words outside the command
+// lines of its examples (the English command and flag names stay as they are).
+func TestEveryCommandsHelpIsChinese(t *testing.T) {
+	english := regexp.MustCompile(`\b[a-z]{2,} [a-z]{2,} [a-z]{2,}\b`)
+	root := newRootCmd(&streams{Out: io.Discard, Err: io.Discard})
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Hidden {
+			return
+		}
+		args := append(strings.Fields(strings.TrimPrefix(c.CommandPath(), "nmaudit")), "--help")
+		_, out, _ := run(t, "", args...)
+		for _, line := range strings.Split(out, "\n") {
+			if strings.Contains(line, "nmaudit ") { // a command line of an example or of 用法
+				continue
+			}
+			if m := english.FindString(line); m != "" {
+				t.Errorf("%v: %q is English: %s", args, m, line)
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
 }
 
 func TestMainCobraErrorsAreChinese(t *testing.T) {

@@ -40,7 +40,7 @@ func newReportCmd(s *streams) *cobra.Command {
 县级部门）；与其他报告一样，没有层级的账号按开设主体名称判断层级（例外用配置 levels.overrides
 指定）。比例的小数位数取配置 report.rate_decimals（默认 1）。`,
 		Example: `  nmaudit check --registry reg.xlsx --accounts 抽查名单.xlsx --at 2022-08-22 --format json -o run.json
-  nmaudit report --from-json run.json                       # Markdown on the terminal
+  nmaudit report --from-json run.json                       # 在终端输出 Markdown
   nmaudit report --from-json run.json --format html -o 检查情况报告.html
   nmaudit report --from-json run.json --format xlsx -o 检查情况报告.xlsx --area 全区 --kind selfcheck
   nmaudit report 20220825-170000-3f9a --format html -o 报告.html`,

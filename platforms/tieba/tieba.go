@@ -108,7 +108,7 @@ func New(cfg Config, deps platforms.Deps) (*Fetcher, error) {
 		cfg.MaxPages = def.MaxPages
 	}
 	if cfg.Timeout < 0 || cfg.MaxPages < 0 || cfg.Retries < 0 || cfg.Backoff < 0 || cfg.Rate < 0 || cfg.Burst < 0 {
-		return nil, errors.New("tieba: timeout, max_pages, retries, backoff, rate and burst must not be negative")
+		return nil, errors.New("tieba: timeout、max_pages、retries、backoff、rate 和 burst 都不能为负数")
 	}
 	base, err := parseBase("base_url", cfg.BaseURL)
 	if err != nil {
@@ -150,7 +150,7 @@ func New(cfg Config, deps platforms.Deps) (*Fetcher, error) {
 func parseBase(key, raw string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimRight(raw, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("tieba: %s %q is not an absolute http(s) URL", key, raw)
+		return nil, fmt.Errorf("tieba: %s %q 不是有效的 http(s) 地址，例如 https://tiebac.baidu.com", key, raw)
 	}
 	return u, nil
 }

@@ -138,7 +138,7 @@ func New(cfg Config, deps platforms.Deps) (*Fetcher, error) {
 	for _, b := range []struct{ key, val string }{{"api_base_url", cfg.APIBaseURL}, {"mp_base_url", cfg.MPBaseURL}} {
 		u, err := url.Parse(b.val)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("wechat: %s %q: want an http(s) URL", b.key, b.val)
+			return nil, fmt.Errorf("wechat: %s %q 不是有效的 http(s) 地址，例如 https://mp.weixin.qq.com", b.key, b.val)
 		}
 	}
 	cfg.APIBaseURL = strings.TrimRight(cfg.APIBaseURL, "/")
@@ -167,14 +167,14 @@ func New(cfg Config, deps platforms.Deps) (*Fetcher, error) {
 		key := names.Normalize(a.Account)
 		switch {
 		case key == "":
-			return nil, fmt.Errorf("wechat: apps[%d]: account is required", i)
+			return nil, fmt.Errorf("wechat: apps[%d]：必须填写 account（公众号名称）", i)
 		case strings.TrimSpace(a.AppID) == "":
-			return nil, fmt.Errorf("wechat: apps[%d] (%s): app_id is required", i, a.Account)
+			return nil, fmt.Errorf("wechat: apps[%d]（%s）：必须填写 app_id", i, a.Account)
 		case strings.TrimSpace(a.AppSecret.Reveal()) == "":
-			return nil, fmt.Errorf("wechat: apps[%d] (%s): app_secret is required", i, a.Account)
+			return nil, fmt.Errorf("wechat: apps[%d]（%s）：必须填写 app_secret", i, a.Account)
 		}
 		if j, dup := seen[key]; dup {
-			return nil, fmt.Errorf("wechat: apps[%d]: account %q is already configured in apps[%d]", i, a.Account, j)
+			return nil, fmt.Errorf("wechat: apps[%d]：公众号 %q 已在 apps[%d] 中配置", i, a.Account, j)
 		}
 		seen[key] = i
 		ap := newApp(a)

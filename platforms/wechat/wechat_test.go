@@ -36,13 +36,13 @@ func TestNewValidates(t *testing.T) {
 		cfg  Config
 		want string // substring of the error
 	}{
-		{"app without account", Config{Apps: []App{{AppID: "wx1", AppSecret: secret}}}, "apps[0]: account is required"},
-		{"app whose account is only quotes and spaces", Config{Apps: []App{{Account: "「 」", AppID: "wx1", AppSecret: secret}}}, "apps[0]: account is required"},
-		{"app without app_id", Config{Apps: []App{{Account: "汉中发布", AppSecret: secret}}}, "app_id is required"},
-		{"app without app_secret", Config{Apps: []App{{Account: "汉中发布", AppID: "wx1"}}}, "app_secret is required"},
+		{"app without account", Config{Apps: []App{{AppID: "wx1", AppSecret: secret}}}, "apps[0]：必须填写 account"},
+		{"app whose account is only quotes and spaces", Config{Apps: []App{{Account: "「 」", AppID: "wx1", AppSecret: secret}}}, "apps[0]：必须填写 account"},
+		{"app without app_id", Config{Apps: []App{{Account: "汉中发布", AppSecret: secret}}}, "必须填写 app_id"},
+		{"app without app_secret", Config{Apps: []App{{Account: "汉中发布", AppID: "wx1"}}}, "必须填写 app_secret"},
 		{"the same account twice, after normalising", Config{Apps: []App{
 			{Account: "汉中发布", AppID: "wx1", AppSecret: secret},
-			{Account: "「漢中發布」", AppID: "wx2", AppSecret: secret}}}, "already configured in apps[0]"},
+			{Account: "「漢中發布」", AppID: "wx2", AppSecret: secret}}}, "已在 apps[0] 中配置"},
 		{"a base URL that is not http(s)", Config{MPBaseURL: "mp.weixin.qq.com"}, "mp_base_url"},
 	}
 	for _, tc := range tests {
