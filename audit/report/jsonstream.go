@@ -5,9 +5,9 @@ import (
 	"io"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/nmaudit/nmaudit/audit"
+	"github.com/nmaudit/nmaudit/audit/internal/jsonq"
 )
 
 // The check JSON is written account by account instead of being built whole and encoded with
@@ -25,14 +25,14 @@ func writeCheckJSON(w io.Writer, r *audit.Result, opt Options) error {
 	b = append(b, "{\n"...)
 	if head.RunID != "" {
 		b = appendKey(b, 1, "run_id")
-		b = appendJSONString(b, head.RunID)
+		b = jsonq.AppendString(b, head.RunID, false)
 		b = append(b, ",\n"...)
 	}
 	b = appendKey(b, 1, "check_time")
-	b = appendJSONString(b, head.CheckTime)
+	b = jsonq.AppendString(b, head.CheckTime, false)
 	b = append(b, ",\n"...)
 	b = appendKey(b, 1, "window")
-	b = appendJSONString(b, head.Window)
+	b = jsonq.AppendString(b, head.Window, false)
 	b = append(b, ",\n"...)
 	s := r.Summary
 	sum, err := json.MarshalIndent(summaryDoc{
@@ -118,7 +118,7 @@ func appendAccount(b []byte, v *audit.Verdict, loc *time.Location) []byte {
 	b = append(b, open...)
 	str := func(key, val string) {
 		b = appendKey(b, 3, key)
-		b = appendJSONString(b, val)
+		b = jsonq.AppendString(b, val, false)
 		b = append(b, ",\n"...)
 	}
 	str("name", v.Name)
@@ -138,7 +138,7 @@ func appendAccount(b []byte, v *audit.Verdict, loc *time.Location) []byte {
 		b = append(b, "[\n"...)
 		for i, p := range v.Problems {
 			b = appendIndent(b, 4)
-			b = appendJSONString(b, p)
+			b = jsonq.AppendString(b, p, false)
 			if i < len(v.Problems)-1 {
 				b = append(b, ',')
 			}
@@ -186,10 +186,10 @@ func appendEvidence(b []byte, e *audit.Evidence, loc *time.Location) []byte {
 		b = appendKey(b, 5, key)
 	}
 	member("source")
-	b = appendJSONString(b, e.Source)
+	b = jsonq.AppendString(b, e.Source, false)
 	if e.PostAt != nil && !e.PostAt.IsZero() {
 		member("post_at")
-		b = appendJSONString(b, e.PostAt.In(loc).Format(time.RFC3339))
+		b = jsonq.AppendString(b, e.PostAt.In(loc).Format(time.RFC3339), false)
 	}
 	if e.DayOnly {
 		member("day_only")
@@ -202,16 +202,16 @@ func appendEvidence(b []byte, e *audit.Evidence, loc *time.Location) []byte {
 	for _, m := range []struct{ key, val string }{{"post_id", e.PostID}, {"title", e.Title}, {"url", e.URL}} {
 		if m.val != "" {
 			member(m.key)
-			b = appendJSONString(b, m.val)
+			b = jsonq.AppendString(b, m.val, false)
 		}
 	}
 	if e.FetchedAt != nil && !e.FetchedAt.IsZero() {
 		member("fetched_at")
-		b = appendJSONString(b, e.FetchedAt.In(loc).Format(time.RFC3339))
+		b = jsonq.AppendString(b, e.FetchedAt.In(loc).Format(time.RFC3339), false)
 	}
 	if e.Error != "" {
 		member("error")
-		b = appendJSONString(b, e.Error)
+		b = jsonq.AppendString(b, e.Error, false)
 	}
 	if e.Row != 0 {
 		member("row")
@@ -220,7 +220,7 @@ func appendEvidence(b []byte, e *audit.Evidence, loc *time.Location) []byte {
 	for _, m := range []struct{ key, val string }{{"link", e.Link}, {"identity", e.Identity}, {"checker", e.Checker}} {
 		if m.val != "" {
 			member(m.key)
-			b = appendJSONString(b, m.val)
+			b = jsonq.AppendString(b, m.val, false)
 		}
 	}
 	b = append(b, '\n')
@@ -232,7 +232,7 @@ func appendTimeOrNull(b []byte, t *time.Time, loc *time.Location) []byte {
 	if t == nil || t.IsZero() {
 		return append(b, "null"...)
 	}
-	return appendJSONString(b, t.In(loc).Format(time.RFC3339))
+	return jsonq.AppendString(b, t.In(loc).Format(time.RFC3339), false)
 }
 
 func appendIndent(b []byte, depth int) []byte {
@@ -244,63 +244,6 @@ func appendIndent(b []byte, depth int) []byte {
 
 func appendKey(b []byte, depth int, key string) []byte {
 	b = appendIndent(b, depth)
-	b = appendJSONString(b, key)
+	b = jsonq.AppendString(b, key, false)
 	return append(b, ": "...)
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as encoding/json does with HTML escaping off: ", \ and control
-// characters escaped (\b \f \n \r \t by name), U+2028 and U+2029 escaped, invalid UTF-8 replaced
-// by U+FFFD.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/nmaudit/nmaudit/audit"
+	"github.com/nmaudit/nmaudit/audit/internal/jsonq"
 )
 
 // The verdict write path encodes two lists and a handful of times per verdict; encoding/json
@@ -61,62 +61,6 @@ func appendJSONTime(b []byte, t time.Time) ([]byte, error) {
 	return append(b, '"'), nil
 }
 
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s quoted as encoding/json quotes it: HTML-safe (<, >, & escaped),
-// U+2028 and U+2029 escaped, invalid UTF-8 replaced by U+FFFD.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
 // appendProblems appends a problem list as encoding/json writes a []string.
 func appendProblems(b []byte, ps []string) []byte {
 	b = append(b, '[')
@@ -124,7 +68,7 @@ func appendProblems(b []byte, ps []string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, p)
+		b = jsonq.AppendString(b, p, true)
 	}
 	return append(b, ']')
 }
@@ -141,7 +85,7 @@ func appendEvidence(b []byte, es []audit.Evidence) ([]byte, error) {
 			b = append(b, ',')
 		}
 		b = append(b, `{"source":`...)
-		b = appendJSONString(b, e.Source)
+		b = jsonq.AppendString(b, e.Source, true)
 		if b, err = appendTimeKey(b, `,"post_at":`, e.PostAt); err != nil {
 			return nil, err
 		}
@@ -172,7 +116,7 @@ func appendStringKey(b []byte, key, val string) []byte {
 	if val == "" {
 		return b
 	}
-	return appendJSONString(append(b, key...), val)
+	return jsonq.AppendString(append(b, key...), val, true)
 }
 
 func appendTrueKey(b []byte, keyTrue string, val bool) []byte {
