@@ -250,26 +250,8 @@ func adoptRun(cmd *cobra.Command, s *streams, cfg *config.Config, opts *checkOpt
 // verdict as it is decided, the finish once every verdict is kept. Any failure leaves the run
 // unfinished, and stderr says how to resume it.
 func (h *runRecorder) check(ctx context.Context, c *audit.Check) (*audit.Result, error) {
-	if h.st == nil {
-		st, err := openWritable(h.cmd, h.cfg)
-		if err != nil {
-			return nil, err
-		}
-		h.st = st
-	}
-	var err error
-	if h.resume != nil {
-		h.rec, err = history.Resume(h.st, h.resume, c, h.inputs(), h.s.Now)
-	} else {
-		spec := h.spec
-		if spec.Timezone == "" {
-			spec.Timezone = h.cfg.Location.String()
-		}
-		spec.RateDecimals, spec.Version = h.cfg.Report.RateDecimals, version
-		h.rec, err = history.Begin(h.st, c, h.inputs(), spec, h.s.Now)
-	}
-	if err != nil {
-		return nil, cliError(err)
+	if err := h.begin(c, false); err != nil {
+		return nil, err
 	}
 	h.rec.OnResume = func(decided int) {
 		r := h.rec.Run()
@@ -289,27 +271,8 @@ func (h *runRecorder) check(ctx context.Context, c *audit.Check) (*audit.Result,
 // decide it — the coordinator, whose workers decide the accounts (worker.go). Like check, a
 // failure leaves the run unfinished and stderr says how to resume it.
 func (h *runRecorder) distribute(ctx context.Context, c *audit.Check, run func(rec *history.Recorder) (*audit.Result, error)) (*audit.Result, error) {
-	if h.st == nil {
-		st, err := openWritable(h.cmd, h.cfg)
-		if err != nil {
-			return nil, err
-		}
-		h.st = st
-	}
-	var err error
-	if h.resume != nil {
-		h.rec, err = history.Resume(h.st, h.resume, c, h.inputs(), h.s.Now)
-	} else {
-		spec := h.spec
-		spec.Distributed = true
-		if spec.Timezone == "" {
-			spec.Timezone = h.cfg.Location.String()
-		}
-		spec.RateDecimals, spec.Version = h.cfg.Report.RateDecimals, version
-		h.rec, err = history.Begin(h.st, c, h.inputs(), spec, h.s.Now)
-	}
-	if err != nil {
-		return nil, cliError(err)
+	if err := h.begin(c, true); err != nil {
+		return nil, err
 	}
 	h.rec.OnResume = func(decided int) {
 		r := h.rec.Run()
@@ -320,6 +283,31 @@ func (h *runRecorder) distribute(ctx context.Context, c *audit.Check, run func(r
 		return nil, h.failed(err)
 	}
 	return res, nil
+}
+
+// begin opens the store for writing and starts recording c: the run being resumed, or a new
+// run (distributed when the coordinator's workers will decide it).
+func (h *runRecorder) begin(c *audit.Check, distributed bool) error {
+	if h.st == nil {
+		st, err := openWritable(h.cmd, h.cfg)
+		if err != nil {
+			return err
+		}
+		h.st = st
+	}
+	var err error
+	if h.resume != nil {
+		h.rec, err = history.Resume(h.st, h.resume, c, h.inputs(), h.s.Now)
+	} else {
+		spec := h.spec
+		spec.Distributed = distributed
+		if spec.Timezone == "" {
+			spec.Timezone = h.cfg.Location.String()
+		}
+		spec.RateDecimals, spec.Version = h.cfg.Report.RateDecimals, version
+		h.rec, err = history.Begin(h.st, c, h.inputs(), spec, h.s.Now)
+	}
+	return cliError(err)
 }
 
 // failed tells the user a run that was recorded can be resumed.
