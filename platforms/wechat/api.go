@@ -231,6 +231,9 @@ func (f *Fetcher) published(ctx context.Context, a *app, checkTime time.Time) (*
 			return nil, rawURL, err
 		}
 		lastURL = rawURL
+		if err := requireFields(raw, "total_count", "item"); err != nil {
+			return nil, rawURL, f.fault(platforms.ReasonBadResponse, "", "freepublish/batchget: "+err.Error(), rawURL, nil)
+		}
 		var nested freePublishNested
 		_ = json.Unmarshal(raw, &nested) // best effort: the same body already decoded as ArticleList
 		if len(list.Item) == 0 {
@@ -298,12 +301,15 @@ func (f *Fetcher) massSends(ctx context.Context, a *app, checkTime time.Time, pu
 			break
 		}
 		date := d.Format(time.DateOnly)
-		res, _, rawURL, err := postJSON[datacube.ResArticleTotal](ctx, f, a, urlArticleTotal,
+		res, raw, rawURL, err := postJSON[datacube.ResArticleTotal](ctx, f, a, urlArticleTotal,
 			reqDate{BeginDate: date, EndDate: date}, "GetArticleTotal")
 		if err != nil {
 			return nil, rawURL, err
 		}
 		lastURL = rawURL
+		if err := requireFields(raw, "list"); err != nil {
+			return nil, rawURL, f.fault(platforms.ReasonBadResponse, "", "datacube/getarticletotal: "+err.Error(), rawURL, nil)
+		}
 		if len(res.List) > 0 {
 			end := d.Add(24*time.Hour - time.Second)
 			if end.After(checkTime) {
@@ -313,6 +319,22 @@ func (f *Fetcher) massSends(ctx context.Context, a *app, checkTime time.Time, pu
 		}
 	}
 	return nil, lastURL, nil
+}
+
+// requireFields reports a body that lacks any of the named top-level fields. Only an answer
+// carrying the fields the contract names is definitive: "{}" has no list at all, and reading it
+// as an empty one would make an account 不合格 on a malformed answer.
+func requireFields(raw []byte, names ...string) error {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &top); err != nil {
+		return fmt.Errorf("返回内容不是 JSON 对象：%w", err)
+	}
+	for _, n := range names {
+		if v, ok := top[n]; !ok || string(v) == "null" {
+			return fmt.Errorf("缺少字段 %s", n)
+		}
+	}
+	return nil
 }
 
 func dayStart(t time.Time) time.Time {

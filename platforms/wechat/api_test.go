@@ -260,6 +260,23 @@ func TestOfficialAPI(t *testing.T) {
 			want:   want{reason: platforms.ReasonBadResponse},
 		},
 		{
+			// A body without the fields the contract names is no answer: read as empty lists it
+			// would make the account 不合格.
+			name:   "{} from both calls → bad response, never \"nothing in the window\"",
+			routes: routes(kToken, file("token_ok.json"), kFree, body(`{}`), kCube, body(`{}`)),
+			want:   want{reason: platforms.ReasonBadResponse},
+		},
+		{
+			name:   "getarticletotal without list → bad response",
+			routes: routes(kToken, file("token_ok.json"), kFree, file("freepublish_empty.json"), kCube, body(`{"errcode":0}`)),
+			want:   want{reason: platforms.ReasonBadResponse},
+		},
+		{
+			name:   "freepublish with item null → bad response",
+			routes: routes(kToken, file("token_ok.json"), kFree, body(`{"total_count":0,"item":null}`), kCube, file("getarticletotal_empty.json")),
+			want:   want{reason: platforms.ReasonBadResponse},
+		},
+		{
 			name:   "HTTP 500 on the token call → retried, then platform error",
 			routes: routes(kToken, status(500, "oops")),
 			want:   want{reason: platforms.ReasonPlatformError},
