@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -63,8 +65,16 @@ func engineFor(loc string) (engine, error) {
 	if IsURL(loc) {
 		return newPostgresEngine(loc)
 	}
+	if keywordDSN.MatchString(loc) {
+		// libpq's key=value form: taken as a file name it would create a file named after the
+		// password and echo it in every message.
+		return nil, errors.New("不支持 key=value 形式的 Postgres 连接串，请写成 postgres://用户:密码@主机/数据库")
+	}
 	return sqliteEngine{}, nil
 }
+
+// keywordDSN matches a libpq key=value connection string (host=… password=…).
+var keywordDSN = regexp.MustCompile(`(?i)(^|\s)(host|hostaddr|dbname|user|password|port|sslmode)\s*=`)
 
 // IsURL reports whether a --db value names a Postgres database rather than an SQLite file.
 func IsURL(loc string) bool {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -49,6 +50,9 @@ func newPostgresEngine(loc string) (engine, error) {
 // user part or a password= parameter), anything else as it is.
 func Redact(loc string) string {
 	if !IsURL(loc) {
+		if keywordDSN.MatchString(loc) {
+			return keywordPassword.ReplaceAllString(loc, "${1}xxxxx")
+		}
 		return loc
 	}
 	u, err := url.Parse(strings.TrimSpace(loc))
@@ -61,6 +65,9 @@ func Redact(loc string) string {
 	}
 	return u.Redacted()
 }
+
+// keywordPassword is the password of a key=value connection string, to mask it.
+var keywordPassword = regexp.MustCompile(`(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)
 
 func (e postgresEngine) name(string) (string, error) { return Redact(e.url), nil }
 
