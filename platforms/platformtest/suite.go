@@ -45,6 +45,10 @@ const (
 	RateLimited Scenario = "rate_limited"
 	// Garbage: the body is not JSON (an HTML error page) → a *Fault, never a verdict.
 	Garbage Scenario = "garbage"
+	// NoList: valid JSON with the platform's success marker but without the list field (a
+	// gateway's stub, an API change) → a *Fault: an absent list is not an empty one, and read as
+	// one it would make the account 不合格.
+	NoList Scenario = "no_list"
 
 	// The list-reading rule (platforms.Listing): "nothing in the window" or "never posted" is an
 	// answer only when the list was read back past T−W or to its proven end. In every scenario
@@ -117,6 +121,7 @@ func Run(t *testing.T, h Harness) {
 		LoginRequired: {platforms.ErrLoginRequired, platforms.ErrSessionExpired},
 		RateLimited:   {platforms.ErrRateLimited},
 		Garbage:       nil, // any *Fault
+		NoList:        nil, // any *Fault
 	}
 	for s, wantErrs := range faults {
 		t.Run(string(s), func(t *testing.T) {

@@ -57,6 +57,9 @@ func (harness) Setup(t *testing.T, sc platformtest.Scenario, at time.Time) (plat
 			w.Header().Set("Content-Type", "text/html")
 			_, _ = w.Write([]byte("<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>"))
 		}
+	case platformtest.NoList:
+		// error_code "0" with the envelope's other fields, but no post_list.
+		s.userPost = body(`{"error_code":"0","error_msg":"","hide_post":"0","server_time":"38712","time":1661140800,"ctime":0,"logid":1829330911}`)
 	case platformtest.EndOfList:
 		// The user route's end marker: an empty page with hide_post "0".
 		s.userPost = pages(t, empty, page(3*day, time.Hour))

@@ -137,6 +137,11 @@ func (f *Fetcher) fetchUserPosts(ctx context.Context, uid string, checkTime time
 			return platforms.Observation{}, f.fault(platforms.ReasonBadResponse, "",
 				fmt.Sprintf("hide_post 取值无法识别：%q", string(*page.HidePost)), r.url, nil)
 		}
+		if page.PostList == nil {
+			// Absent or null, not []: an answer that lacks the list says nothing about the
+			// posts, and read as an empty one it would make the account 不合格.
+			return platforms.Observation{}, pageErr(f.fault(platforms.ReasonBadResponse, "", "userpost 缺少 post_list", r.url, nil), pn)
+		}
 		if len(page.PostList) == 0 {
 			if page.HidePost == nil || !page.HidePost.isZero() {
 				// Only an explicit hide_post "0" makes an empty page mean "no (more) posts".

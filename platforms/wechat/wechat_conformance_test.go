@@ -67,6 +67,9 @@ func (backendHarness) Setup(t *testing.T, s platformtest.Scenario, T time.Time) 
 		r = routes(kSearch, file("mp_freq_control.json"), kPublish, file("mp_freq_control.json"))
 	case platformtest.Garbage:
 		r = routes(kSearch, ok, kPublish, file("garbage.html"))
+	case platformtest.NoList:
+		// base_resp ret 0, but no publish_page.
+		r = routes(kSearch, ok, kPublish, body(`{"base_resp":{"err_msg":"ok","ret":0}}`))
 	case platformtest.EndOfList:
 		// total_count says these five sends are all there is.
 		r = routes(kSearch, ok, kPublish, body(sendsPage(5, rel(3*day, 2*day, 30*time.Hour, day, time.Hour))))

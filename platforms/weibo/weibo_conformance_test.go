@@ -45,6 +45,9 @@ func (harness) Setup(t *testing.T, s platformtest.Scenario, T time.Time) (platfo
 		pages = map[string][]reply{"": {status(http.StatusTeapot, "teapot_418.html")}}
 	case platformtest.Garbage:
 		pages = map[string][]reply{"": {file("garbage.html")}}
+	case platformtest.NoList:
+		// ok:1 and a cardlistInfo as real pages carry it, but no cards at all.
+		pages = map[string][]reply{"": {{body: `{"ok":1,"data":{"cardlistInfo":{"containerid":"1076031234567890","v_p":42,"show_style":1,"can_shared":0}}}`}}}
 	case platformtest.EndOfList:
 		// No since_id, no page, and total equals what the page holds: the real last page.
 		pages = map[string][]reply{"": {info(genPage(nil, at(3*day), at(day), at(time.Hour)), "total", 3)}}
