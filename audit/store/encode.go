@@ -135,8 +135,8 @@ func appendTimeKey(b []byte, key string, t *time.Time) ([]byte, error) {
 
 // decodeEvidence reads what appendEvidence (or encoding/json, in databases migrated from
 // schema 1) wrote.
-func decodeEvidence(s string) ([]audit.Evidence, error) {
+func decodeEvidence(b []byte) ([]audit.Evidence, error) {
 	var es []audit.Evidence
-	err := json.Unmarshal([]byte(s), &es)
+	err := json.Unmarshal(b, &es)
 	return es, err
 }

@@ -69,7 +69,7 @@ func FuzzEvidenceJSON(f *testing.F) {
 		if werr == nil && !bytes.Equal(got, want) {
 			t.Fatalf("\n got %s\nwant %s", got, want)
 		}
-		if back, err := decodeEvidence(string(got)); werr == nil && (err != nil || len(back) != 1) {
+		if back, err := decodeEvidence(got); werr == nil && (err != nil || len(back) != 1) {
 			t.Fatalf("does not read back: %v", err)
 		}
 	})

@@ -229,3 +229,120 @@ func TestMigrateFromSchema1(t *testing.T) {
 		t.Errorf("runs after a new one: %+v", runs)
 	}
 }
+
+// openAtSchema opens loc with the schema brought only to version, as the nmaudit that shipped
+// it left databases.
+func openAtSchema(t *testing.T, loc string, version int) *Store {
+	t.Helper()
+	sq, pg := sqliteMigrations, postgresMigrations
+	sqliteMigrations, postgresMigrations = sq[:version], pg[:version]
+	defer func() { sqliteMigrations, postgresMigrations = sq, pg }()
+	s, err := Open(loc, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// Verdicts written in schema 3's columns, with every character a JSON writer treats specially,
+// absent values (NULL raw id, time, problems, evidence) and evidence written by encoding/json
+// (as databases migrated from schema 1 hold it), are packed by the engine's own JSON
+// functions in step 4 and read back as they were; the view verdict_columns spells the
+// columns out again.
+func TestMigrateFromSchema3(t *testing.T) {
+	eachEngine(t, func(t *testing.T, loc string) {
+		s := openAtSchema(t, loc, 3)
+		r := testRun()
+		if err := s.CreateRun(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		hard, plain := hardVerdict(), verdict(0, audit.NeedsReview)
+		plain.LatestPostAt, plain.Evidence, plain.Problems = nil, nil, []string{}
+		hard.Review.Code = "route_closed"
+		vs := []audit.Verdict{hard, plain}
+		at := time.Date(2022, 8, 25, 9, 0, 0, 0, time.UTC)
+		for i, v := range vs {
+			var rawID, problems, latest, evidence any
+			if v.RawID != v.ID {
+				rawID = v.RawID
+			}
+			if len(v.Problems) > 0 {
+				problems = jsonOf(t, v.Problems)
+			}
+			if v.LatestPostAt != nil {
+				latest = v.LatestPostAt.UnixMicro()
+			}
+			if v.Evidence != nil {
+				evidence = jsonOf(t, v.Evidence)
+			}
+			_, err := s.db.ExecContext(ctx, s.eng.rebind(`INSERT INTO verdicts (run_seq, idx, registry_row, name, type,
+				platform, id_kind, account_id, raw_id, owner, supervisor, region, level, registry_status, lifecycle,
+				status, problems, latest_post_at, source, detail, decided_at, evidence, review_code, review_label)
+				VALUES ((SELECT seq FROM runs WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+				r.ID, i, v.Row, v.Name, v.Type, string(v.Platform), string(v.IDKind), v.ID, rawID, v.Owner, v.Supervisor,
+				v.Region, v.Level, v.RegistryStatus, string(v.Lifecycle), string(v.Status), problems, latest, v.Source,
+				v.Detail, at.UnixMicro(), evidence, v.Review.Code, v.Review.Label)
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.Close()
+
+		s = open(t, loc, Options{})
+		ds, err := s.Verdicts(ctx, r.ID, shanghai)
+		if err != nil || len(ds) != 2 {
+			t.Fatalf("verdicts after the migration: %d %v", len(ds), err)
+		}
+		for i, want := range vs {
+			if g, w := jsonOf(t, ds[i].Verdict), jsonOf(t, want); g != w {
+				t.Errorf("verdict %d after the migration:\n got %s\nwant %s", i, g, w)
+			}
+		}
+		if runs, err := s.Runs(ctx); err != nil || runs[0].Counts != (Counts{Decided: 2, Unqualified: 1, NeedsReview: 1}) {
+			t.Errorf("counts after the migration: %+v %v", runs, err)
+		}
+		// New verdicts join the migrated ones, and the view reads both.
+		w, err := s.NewWriter(ctx, r.ID, WriterOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Save(2, hard, at)
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := s.db.QueryContext(ctx, s.eng.rebind(`SELECT idx, registry_row, name, raw_id, problems, latest_post_at, evidence
+			FROM verdict_columns WHERE run_seq = (SELECT seq FROM runs WHERE id = ?) ORDER BY idx`), r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		n := 0
+		for rows.Next() {
+			var idx, row int
+			var name string
+			var rawID, problems, evidence sql.NullString
+			var latest sql.NullInt64
+			if err := rows.Scan(&idx, &row, &name, &rawID, &problems, &latest, &evidence); err != nil {
+				t.Fatal(err)
+			}
+			want := vs[min(idx, 1)]
+			if idx == 2 {
+				want = hard
+			}
+			if row != want.Row || name != want.Name || rawID.Valid != (want.RawID != want.ID) ||
+				problems.Valid != (len(want.Problems) > 0) || latest.Valid != (want.LatestPostAt != nil) || evidence.Valid != (want.Evidence != nil) {
+				t.Errorf("verdict_columns row %d: %d %q %v %v %v %v", idx, row, name, rawID, problems, latest, evidence)
+			}
+			if problems.Valid {
+				var ps []string
+				if err := json.Unmarshal([]byte(problems.String), &ps); err != nil || len(ps) != len(want.Problems) || ps[0] != want.Problems[0] {
+					t.Errorf("verdict_columns problems %q: %v", problems.String, err)
+				}
+			}
+			n++
+		}
+		if n != 3 {
+			t.Errorf("verdict_columns: %d rows, want 3", n)
+		}
+	})
+}

@@ -51,10 +51,17 @@ const (
 var scopeTables = []string{"unregistered", "duplicates", "warnings", "notices"}
 
 // verdictColumns are the verdicts columns in the order appendVerdict binds them and
-// scanVerdict reads them (after idx). run_seq and idx are the key.
-var verdictColumns = []string{"run_seq", "idx", "registry_row", "name", "type", "platform", "id_kind",
-	"account_id", "raw_id", "owner", "supervisor", "region", "level", "registry_status", "lifecycle",
-	"status", "problems", "latest_post_at", "source", "detail", "decided_at", "evidence", "review_code", "review_label"}
+// scanVerdict reads them (after run_seq). run_seq and idx are the key; verdict packs the
+// fields verdictFields names (schema step 4).
+var verdictColumns = []string{"run_seq", "idx", "status", "verdict"}
+
+// verdictFields name the values of the verdict column's JSON array, in order: the columns a
+// verdict had before schema 4, which the view verdict_columns spells out again. Appending a
+// field is a schema step (the migration rewrites the arrays); packVerdict writes them and
+// unpackVerdict reads them.
+var verdictFields = []string{"registry_row", "name", "type", "platform", "id_kind", "account_id",
+	"raw_id", "owner", "supervisor", "region", "level", "registry_status", "lifecycle", "problems",
+	"latest_post_at", "source", "detail", "decided_at", "evidence", "review_code", "review_label"}
 
 // qVerdicts reads a run's verdicts in scope order.
 var qVerdicts = "SELECT " + strings.Join(verdictColumns[1:], ", ") + " FROM verdicts WHERE run_seq = " + runSeqOf + " ORDER BY idx"

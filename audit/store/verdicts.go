@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/nmaudit/nmaudit/audit"
-	"github.com/nmaudit/nmaudit/platforms"
 )
 
 // ErrFinished is returned (wrapped) when a verdict or a finish is written to a finished run.
@@ -90,72 +89,30 @@ func unfinishedKey(row *sql.Row, runID string) (int64, error) {
 	return seq, nil
 }
 
-// appendVerdict appends p's column values, in verdictColumns order. Each field is stored once:
-// the account and verdict fields in their columns, the problems and the evidence (which no
-// query looks into) as JSON arrays, NULL when empty. scratch is reused for the encoding.
+// appendVerdict appends p's column values, in verdictColumns order: the key, the status and
+// the packed fields (packVerdict). scratch is reused for the encoding.
 func appendVerdict(args []any, seq int64, p *pending, scratch *[]byte) ([]any, error) {
-	v := &p.v
-	var rawID, problems, latest, evidence any
-	if v.RawID != v.ID {
-		rawID = v.RawID
-	}
-	b := (*scratch)[:0]
-	if len(v.Problems) > 0 {
-		b = appendProblems(b, v.Problems)
-		problems = string(b)
-	}
-	if v.LatestPostAt != nil && !v.LatestPostAt.IsZero() {
-		latest = v.LatestPostAt.UnixMicro()
-	}
-	if v.Evidence != nil {
-		var err error
-		if b, err = appendEvidence(b[:0], v.Evidence); err != nil {
-			return nil, err
-		}
-		evidence = string(b)
+	b, err := packVerdict((*scratch)[:0], &p.v, p.at)
+	if err != nil {
+		return nil, err
 	}
 	*scratch = b
-	return append(args, seq, int64(p.index), int64(v.Row), v.Name, v.Type, string(v.Platform), string(v.IDKind),
-		v.ID, rawID, v.Owner, v.Supervisor, v.Region, v.Level, v.RegistryStatus, string(v.Lifecycle),
-		string(v.Status), problems, latest, v.Source, v.Detail, p.at.UnixMicro(), evidence, v.Review.Code, v.Review.Label), nil
+	return append(args, seq, int64(p.index), string(p.v.Status), string(b)), nil
 }
 
 // scanVerdict reads one row of qVerdicts.
 func scanVerdict(sc scanner, loc *time.Location) (Decided, error) {
 	var d Decided
-	v := &d.Verdict
-	var platform, idKind, lifecycle, status string
-	var rawID, problems, evidence sql.NullString
-	var latest sql.NullInt64
-	var decidedAt int64
-	err := sc.Scan(&d.Index, &v.Row, &v.Name, &v.Type, &platform, &idKind, &v.ID, &rawID, &v.Owner,
-		&v.Supervisor, &v.Region, &v.Level, &v.RegistryStatus, &lifecycle, &status, &problems, &latest,
-		&v.Source, &v.Detail, &decidedAt, &evidence, &v.Review.Code, &v.Review.Label)
-	if err != nil {
+	var status string
+	var packed sql.RawBytes
+	if err := sc.Scan(&d.Index, &status, &packed); err != nil {
 		return d, err
 	}
-	v.Platform, v.IDKind, v.Lifecycle, v.Status = platforms.Platform(platform), platforms.IDKind(idKind),
-		audit.Lifecycle(lifecycle), audit.Status(status)
-	v.RawID = v.ID
-	if rawID.Valid {
-		v.RawID = rawID.String
+	d.Verdict.Status = audit.Status(status)
+	if _, err := unpackVerdict(packed, &d.Verdict); err != nil {
+		return d, fmt.Errorf("第 %d 个账号的%w", d.Index, err)
 	}
-	v.Problems = []string{}
-	if problems.Valid {
-		if err := json.Unmarshal([]byte(problems.String), &v.Problems); err != nil {
-			return d, fmt.Errorf("第 %d 个账号的问题：%w", d.Index, err)
-		}
-	}
-	if latest.Valid {
-		t := time.UnixMicro(latest.Int64).UTC()
-		v.LatestPostAt = &t
-	}
-	if evidence.Valid {
-		if v.Evidence, err = decodeEvidence(evidence.String); err != nil {
-			return d, fmt.Errorf("第 %d 个账号的证据：%w", d.Index, err)
-		}
-	}
-	inZone(v, loc)
+	inZone(&d.Verdict, loc)
 	return d, nil
 }
 
