@@ -18,22 +18,36 @@ var ErrFinished = errors.New("运行已完成")
 // evidence, in its own transaction: once it returns, a killed run keeps it. decidedAt is when
 // the verdict was reached. A check saves through a Writer instead, which batches.
 func (s *Store) SaveVerdict(ctx context.Context, runID string, index int, v audit.Verdict, decidedAt time.Time) error {
-	return s.saveBatch(ctx, runID, []pending{{index: index, v: v, at: decidedAt}}, &encodeBuf{}, false)
+	p, err := newPending(index, &v, decidedAt, nil)
+	if err != nil {
+		return s.fail(opSaveVerdict, err)
+	}
+	return s.saveBatch(ctx, runID, []pending{p}, &encodeBuf{}, false)
 }
 
-// encodeBuf is a writer's reusable encoding space: the statement's arguments and the bytes
-// the JSON and time columns are built in.
+// encodeBuf is a writer's reusable space for a statement's arguments.
 type encodeBuf struct {
-	args    []any
-	scratch []byte
+	args []any
 }
 
-// pending is a verdict handed to the store and not yet committed.
+// pending is a verdict handed to the store and not yet committed, already in the form its
+// columns take: the verdict is packed by the goroutine that hands it over (Save), so a check
+// deciding faster than the disk takes its verdicts shares the encoding with the writer.
 type pending struct {
-	index int
-	v     audit.Verdict
-	at    time.Time
-	done  chan error // SaveWait's: told when the verdict's batch is committed, or failed
+	index  int
+	status string
+	packed string     // packVerdict's array
+	done   chan error // SaveWait's: told when the verdict's batch is committed, or failed
+}
+
+// newPending packs v, decided at decidedAt, for the account at index.
+func newPending(index int, v *audit.Verdict, decidedAt time.Time, done chan error) (pending, error) {
+	var buf [512]byte
+	b, err := packVerdict(buf[:0], v, decidedAt)
+	if err != nil {
+		return pending{}, err
+	}
+	return pending{index: index, status: string(v.Status), packed: string(b), done: done}, nil
 }
 
 // saveBatch writes verdicts in one transaction: all of them are kept, or none. buf holds the
@@ -59,9 +73,8 @@ func (s *Store) saveBatch(ctx context.Context, runID string, batch []pending, bu
 			}
 			args := buf.args[:0]
 			for i := range batch[:n] {
-				if args, err = appendVerdict(args, seq, &batch[i], &buf.scratch); err != nil {
-					return err
-				}
+				p := &batch[i]
+				args = append(args, seq, int64(p.index), p.status, p.packed) // verdictColumns
 			}
 			buf.args = args
 			if _, err := stmt.ExecContext(ctx, args...); err != nil {
@@ -87,17 +100,6 @@ func unfinishedKey(row *sql.Row, runID string) (int64, error) {
 		return 0, fmt.Errorf("运行 %s：%w", runID, ErrFinished)
 	}
 	return seq, nil
-}
-
-// appendVerdict appends p's column values, in verdictColumns order: the key, the status and
-// the packed fields (packVerdict). scratch is reused for the encoding.
-func appendVerdict(args []any, seq int64, p *pending, scratch *[]byte) ([]any, error) {
-	b, err := packVerdict((*scratch)[:0], &p.v, p.at)
-	if err != nil {
-		return nil, err
-	}
-	*scratch = b
-	return append(args, seq, int64(p.index), string(p.v.Status), string(b)), nil
 }
 
 // scanVerdict reads one row of qVerdicts.

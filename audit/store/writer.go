@@ -90,9 +90,15 @@ func (s *Store) NewWriter(ctx context.Context, runID string, opt WriterOptions) 
 }
 
 // Save hands over the verdict of the account at index in the run's scope, reached at
-// decidedAt. It returns the Writer's failure, if a batch has failed.
+// decidedAt, packed for its columns on the caller's goroutine. It returns the Writer's
+// failure, if a batch has failed, or why the verdict cannot be encoded (a time outside years
+// 0–9999).
 func (w *Writer) Save(index int, v audit.Verdict, decidedAt time.Time) error {
-	return w.send(pending{index: index, v: v, at: decidedAt})
+	p, err := newPending(index, &v, decidedAt, nil)
+	if err != nil {
+		return w.s.fail(opSaveVerdict, err)
+	}
+	return w.send(p)
 }
 
 // SaveWait is Save, returning only once the verdict's batch is committed (or has failed): a
@@ -101,7 +107,11 @@ func (w *Writer) Save(index int, v audit.Verdict, decidedAt time.Time) error {
 // When ctx ends first, ctx's error is returned and the verdict may still be committed.
 func (w *Writer) SaveWait(ctx context.Context, index int, v audit.Verdict, decidedAt time.Time) error {
 	done := make(chan error, 1)
-	if err := w.send(pending{index: index, v: v, at: decidedAt, done: done}); err != nil {
+	p, err := newPending(index, &v, decidedAt, done)
+	if err != nil {
+		return w.s.fail(opSaveVerdict, err)
+	}
+	if err := w.send(p); err != nil {
 		return err
 	}
 	select {
