@@ -50,8 +50,8 @@ const (
 // scopeTables hold a run's scope-level lists, rewritten as a whole by Finish.
 var scopeTables = []string{"unregistered", "duplicates", "warnings", "notices"}
 
-// verdictColumns are the verdicts columns in the order appendVerdict binds them and
-// scanVerdict reads them (after run_seq). run_seq and idx are the key; verdict packs the
+// verdictColumns are the verdicts columns in the order saveBatch binds them and scanVerdict
+// reads them (after run_seq). run_seq and idx are the key; verdict packs the
 // fields verdictFields names (schema step 4).
 var verdictColumns = []string{"run_seq", "idx", "status", "verdict"}
 

@@ -34,8 +34,8 @@ type WriterOptions struct {
 	RetryFor time.Duration
 }
 
-// Writer keeps one run's verdicts as a check decides them. Save hands a verdict over and
-// returns at once; a goroutine of the Writer's own commits them in batched transactions, each
+// Writer keeps one run's verdicts as a check decides them. Save packs a verdict, hands it
+// over and returns; a goroutine of the Writer's own commits them in batched transactions, each
 // as soon as it holds MaxBatch verdicts or its oldest has waited MaxDelay, and whenever Flush
 // or Close asks. So the check never waits on the disk — unless it decides faster than the
 // disk keeps up, when Save blocks instead of queueing without bound — and a killed process
