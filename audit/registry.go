@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"path/filepath"
 	"slices"
 	"sort"
+	"sync"
 
 	"github.com/nmaudit/nmaudit/audit/sheet"
 	"github.com/nmaudit/nmaudit/platforms"
@@ -94,18 +96,16 @@ func loadAccounts(path string, opt LoadOptions, spec tableSpec, statusRequired b
 	// Type, status, level, region and owner values repeat across thousands of rows; sharing one
 	// copy of each keeps a 10^5-row registry's footprint down.
 	intern := map[string]string{}
-	for {
-		r, err := f.Next()
-		if errors.Is(err, io.EOF) {
-			break
+	batches, stop := readAhead(f)
+	defer stop() // before f.Close: the reading goroutine is gone first
+	for r := range rowsOf(batches) {
+		if r.err != nil {
+			return nil, "", nil, r.err
 		}
-		if err != nil {
-			return nil, "", nil, err
-		}
-		if blank(r) {
+		if blank(r.Row) {
 			continue
 		}
-		a, err := parseAccount(cols, r, spec.required, statusRequired, statuses)
+		a, err := parseAccount(cols, r.Row, spec.required, statusRequired, statuses)
 		if err != nil {
 			return nil, "", nil, err
 		}
@@ -135,6 +135,68 @@ func loadAccounts(path string, opt LoadOptions, spec tableSpec, statusRequired b
 		notices = append(notices, sheetNotice)
 	}
 	return out, f.Sheet(), append(notices, unknownTypeNotices(path, unknownTypes)...), nil
+}
+
+// readAhead reads f's rows on a goroutine of its own, a few hundred rows ahead of the caller,
+// so that reading the file (decoding, scanning the sheet) and parsing its accounts use two
+// cores instead of taking turns on one. The rows come in file order, in batches (a channel
+// send per row would cost more than the parse); a read error comes as the last row, and the
+// channel closes after io.EOF. stop ends the reading early (the caller
+// returned on a bad row) and returns once the goroutine has stopped touching f.
+func readAhead(f *sheet.File) (<-chan []aheadRow, func()) {
+	const batch, depth = 256, 4
+	batches := make(chan []aheadRow, depth)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(batches)
+		for {
+			b := make([]aheadRow, 0, batch)
+			var err error
+			for len(b) < batch {
+				var r sheet.Row
+				if r, err = f.Next(); err != nil {
+					break
+				}
+				b = append(b, aheadRow{Row: r})
+			}
+			if err != nil && !errors.Is(err, io.EOF) {
+				b = append(b, aheadRow{err: err})
+			}
+			select {
+			case batches <- b:
+			case <-done:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	})
+	var once sync.Once
+	return batches, func() {
+		once.Do(func() { close(done) })
+		wg.Wait()
+	}
+}
+
+// rowsOf yields the rows of readAhead's batches one by one.
+func rowsOf(batches <-chan []aheadRow) iter.Seq[aheadRow] {
+	return func(yield func(aheadRow) bool) {
+		for b := range batches {
+			for _, r := range b {
+				if !yield(r) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// aheadRow is a row readAhead read, or the error that ended the reading.
+type aheadRow struct {
+	sheet.Row
+	err error
 }
 
 // statusMap checks config registry.statuses: every word must map to a status nmaudit knows,
