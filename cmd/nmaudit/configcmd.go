@@ -16,6 +16,9 @@ func newConfigCmd(s *streams) *cobra.Command {
 换成下划线，如 NMAUDIT_PLATFORMS_WEIBO_COOKIE），最后是命令行选项。配置文件中不认识的设置会在
 标准错误上提示（并给出最接近的设置名），不会被悄悄忽略。`,
 		Args: cobra.NoArgs,
+		// Runnable, so that an unknown subcommand (config bogus) is refused as bad usage
+		// instead of printing the help and exiting 0.
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	var force bool
 	var path string

@@ -421,6 +421,7 @@ func TestMainCobraErrorsAreChinese(t *testing.T) {
 		{[]string{"check", "--concurrency", "many"}, `--concurrency 的值 "many" 无效：应为整数`},
 		{[]string{"check", "--registry"}, "选项 --registry 需要一个值"},
 		{[]string{"version", "extra"}, `不接受参数（多余的 "extra"）`},
+		{[]string{"config", "bogus"}, `nmaudit config 不接受参数（多余的 "bogus"）`},
 		{[]string{"help", "nosuch"}, "没有“nosuch”这个命令"},
 	}
 	for _, c := range cases {
