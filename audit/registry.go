@@ -141,8 +141,8 @@ func loadAccounts(path string, opt LoadOptions, spec tableSpec, statusRequired b
 // so that reading the file (decoding, scanning the sheet) and parsing its accounts use two
 // cores instead of taking turns on one. The rows come in file order, in batches (a channel
 // send per row would cost more than the parse); a read error comes as the last row, and the
-// channel closes after io.EOF. stop ends the reading early (the caller
-// returned on a bad row) and returns once the goroutine has stopped touching f.
+// channel closes after io.EOF. stop, called once, ends the reading early (the caller returned
+// on a bad row) and returns once the goroutine has stopped touching f.
 func readAhead(f *sheet.File) (<-chan []aheadRow, func()) {
 	const batch, depth = 256, 4
 	batches := make(chan []aheadRow, depth)
@@ -173,9 +173,8 @@ func readAhead(f *sheet.File) (<-chan []aheadRow, func()) {
 			}
 		}
 	})
-	var once sync.Once
 	return batches, func() {
-		once.Do(func() { close(done) })
+		close(done)
 		wg.Wait()
 	}
 }

@@ -2,9 +2,12 @@ package audit
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -233,5 +236,47 @@ func TestLoadObservationsAndFindings(t *testing.T) {
 	sheettest.WriteCSV(fd, [][]string{{"账号名称", "账号类型", "问题", "单项否决"}, {"a", "微博", "严重表述错误", "可能"}}, "utf-8")
 	if _, err := LoadFindings(fd, LoadOptions{}); err == nil || !strings.Contains(err.Error(), "第2行") {
 		t.Errorf("bad veto value: %v", err)
+	}
+}
+
+// The rows are read ahead of the parser (readAhead): in a registry long enough that the reader
+// is batches ahead, a bad row early on is still the error, named at its row, and the reading
+// goroutine is gone when LoadRegistry returns; a bad row late in the file is found after
+// thousands of good ones; and every row arrives, in order.
+func TestReadAheadKeepsOrderAndStopsOnABadRow(t *testing.T) {
+	rows := sampleRows()
+	good := rows[1]
+	long := [][]string{rows[0]}
+	for i := range 5000 {
+		r := append([]string(nil), good...)
+		r[0], r[1] = strconv.Itoa(i+1), fmt.Sprintf("汉中公安%d", i+1)
+		long = append(long, r)
+	}
+	for _, path := range writeBoth(t, long) {
+		reg, err := LoadRegistry(path, LoadOptions{})
+		if err != nil || len(reg.Accounts) != 5000 {
+			t.Fatalf("%s: %d accounts, %v", filepath.Ext(path), len(reg.Accounts), err)
+		}
+		for i, a := range reg.Accounts {
+			if a.Row != i+2 || a.Name != fmt.Sprintf("汉中公安%d", i+1) {
+				t.Fatalf("%s: account %d is row %d %q", filepath.Ext(path), i, a.Row, a.Name)
+			}
+		}
+	}
+	for _, bad := range []int{3, 4990} {
+		rs := append([][]string(nil), long...)
+		rs[bad] = append([]string(nil), rs[bad]...)
+		rs[bad][3] = " " // empty owner
+		for _, path := range writeBoth(t, rs) {
+			before := runtime.NumGoroutine()
+			_, err := LoadRegistry(path, LoadOptions{})
+			if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("第%d行", bad+1)) || !strings.Contains(err.Error(), "开设主体为空") {
+				t.Errorf("bad row %d %s: %v", bad+1, filepath.Ext(path), err)
+			}
+			// stop waits for the reader, so nothing of it outlives the call.
+			if after := runtime.NumGoroutine(); after > before {
+				t.Errorf("bad row %d %s: %d goroutines before, %d after", bad+1, filepath.Ext(path), before, after)
+			}
+		}
 	}
 }

@@ -42,8 +42,7 @@ type pending struct {
 
 // newPending packs v, decided at decidedAt, for the account at index.
 func newPending(index int, v *audit.Verdict, decidedAt time.Time, done chan error) (pending, error) {
-	var buf [512]byte
-	b, err := packVerdict(buf[:0], v, decidedAt)
+	b, err := packVerdict(make([]byte, 0, 512), v, decidedAt) // most verdicts fit
 	if err != nil {
 		return pending{}, err
 	}
