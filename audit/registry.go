@@ -144,7 +144,7 @@ func loadAccounts(path string, opt LoadOptions, spec tableSpec, statusRequired b
 // channel closes after io.EOF. stop, called once, ends the reading early (the caller returned
 // on a bad row) and returns once the goroutine has stopped touching f.
 func readAhead(f *sheet.File) (<-chan []aheadRow, func()) {
-	const batch, depth = 256, 4
+	const batch, depth = 256, 4 // TestReadAheadKeepsOrderAndStopsOnABadRow reads more than batch×(depth+1)
 	batches := make(chan []aheadRow, depth)
 	done := make(chan struct{})
 	var wg sync.WaitGroup
